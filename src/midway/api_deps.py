@@ -1,0 +1,66 @@
+"""FastAPI dependencies shared by every router: the database, the principal, transactions."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from midway.db import Database
+from midway.errors import Unauthenticated
+from midway.parties import service as parties
+from midway.principal import Principal
+
+_CACHE_SECONDS = 5.0
+_principal_cache: dict[str, tuple[float, Principal]] = {}
+
+
+def get_db(request: Request) -> Database:
+    """The application's database."""
+    db: Database = request.app.state.db
+    return db
+
+
+def get_principal(request: Request, db: Annotated[Database, Depends(get_db)]) -> Principal:
+    """Authenticate ``Authorization: Bearer <key>``; cached for a few seconds per key."""
+    header = request.headers.get("authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthenticated("send 'Authorization: Bearer <API key>'", code="missing_api_key")
+    secret = secret.strip()
+    now = time.monotonic()
+    cached = _principal_cache.get(secret)
+    if cached and now - cached[0] < _CACHE_SECONDS:
+        return cached[1]
+    with db.transaction(write=False) as session:
+        principal = parties.authenticate(session, secret)
+    if len(_principal_cache) > 10_000:
+        _principal_cache.clear()
+    _principal_cache[secret] = (now, principal)
+    return principal
+
+
+def write_session(db: Annotated[Database, Depends(get_db)]) -> Iterator[Session]:
+    """One write transaction for the request, committed when the route returns."""
+    with db.transaction(write=True) as session:
+        yield session
+
+
+def read_session(db: Annotated[Database, Depends(get_db)]) -> Iterator[Session]:
+    """One read transaction for the request."""
+    with db.transaction(write=False) as session:
+        yield session
+
+
+def forget_cached_keys() -> None:
+    """Drop cached principals (after a key is revoked in-process, and in tests)."""
+    _principal_cache.clear()
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+Db = Annotated[Database, Depends(get_db)]
+WriteSession = Annotated[Session, Depends(write_session)]
+ReadSession = Annotated[Session, Depends(read_session)]

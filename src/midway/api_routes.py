@@ -1,0 +1,23 @@
+"""Every router of the API, in one place."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from midway.agreements.api import router as agreements
+from midway.catalog.api import router as catalog
+from midway.events.api import router as events
+from midway.facilities.api import router as facilities
+from midway.fulfillment.api import router as fulfillment
+from midway.inventory.api import router as inventory
+from midway.orders.api import router as orders
+from midway.parties.api import router as parties
+from midway.tasks.api import router as tasks
+from midway.web.pages import router as pages
+
+
+def include_all(app: FastAPI) -> None:
+    """Mount every router."""
+    for router in (pages, parties, facilities, agreements, catalog, inventory, orders,
+                   fulfillment, tasks, events):
+        app.include_router(router)

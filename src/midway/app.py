@@ -1,0 +1,125 @@
+"""The FastAPI application factory: routes, auth, and errors as RFC 9457 problem+json."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from midway import __version__
+from midway.core.errors import DomainError
+from midway.db import Database
+from midway.errors import MidwayError
+from midway.settings import Settings, get_settings
+
+log = logging.getLogger("midway.api")
+PROBLEM = "application/problem+json"
+
+
+def problem_response(status: int, body: dict[str, Any]) -> JSONResponse:
+    """A problem+json response."""
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+def domain_problem(exc: DomainError) -> tuple[int, dict[str, Any]]:
+    """Status and problem body for an error raised by the pure domain."""
+    transition = exc.code == "invalid_transition"
+    status = 409 if transition else 422
+    body: dict[str, Any] = {
+        "type": f"https://midway.dev/problems/{exc.code}",
+        "title": "Action not allowed in this state" if transition else "Invalid input",
+        "status": status, "code": exc.code, "detail": str(exc),
+    }
+    if exc.field:
+        body["field"] = exc.field
+    if transition:
+        body["state"] = {
+            "status": getattr(exc, "status", None),
+            "request_status": getattr(exc, "request_status", None),
+        }
+        body["allowed"] = list(getattr(exc, "allowed", ()))
+    return status, body
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        head, rest = parts[0], parts[1:]
+        return head + ("." + ".".join(rest) if rest else "")
+    return ".".join(parts)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(MidwayError)
+    async def midway_error(_: Request, exc: MidwayError) -> JSONResponse:
+        return problem_response(exc.status, exc.problem())
+
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        return problem_response(*domain_problem(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": _field_path(tuple(e.get("loc", ()))), "message": e.get("msg", ""),
+             "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        malformed = any(e["type"] == "json_invalid" for e in errors)
+        first = errors[0] if errors else {"field": None, "message": "invalid request"}
+        return problem_response(422 if not malformed else 400, {
+            "type": "https://midway.dev/problems/" + ("malformed_json" if malformed else "invalid_input"),
+            "title": "Malformed JSON" if malformed else "Invalid input",
+            "status": 400 if malformed else 422,
+            "code": "malformed_json" if malformed else "invalid_input",
+            "detail": f"{first['field']}: {first['message']}",
+            "field": first["field"],
+            "errors": errors,
+        })
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return problem_response(exc.status_code, {
+            "type": f"https://midway.dev/problems/{code}", "title": str(exc.detail),
+            "status": exc.status_code, "code": code, "detail": str(exc.detail),
+        })
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return problem_response(500, {
+            "type": "https://midway.dev/problems/internal_error", "title": "Internal error",
+            "status": 500, "code": "internal_error",
+            "detail": "an unexpected error occurred; it has been logged",
+        })
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    """Build the API application for a database (from settings when not given)."""
+    settings = settings or get_settings()
+    db = database or Database(settings.database_url, pool_size=settings.pool_size)
+    app = FastAPI(
+        title="Midway",
+        version=__version__,
+        summary="The shared record of a merchant and its 3PLs.",
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    app.state.db = db
+    app.state.settings = settings
+    _install_error_handlers(app)
+    for include in _routers():
+        include(app)
+    return app
+
+
+def _routers() -> list[Callable[[FastAPI], None]]:
+    from midway.api_routes import include_all
+
+    return [include_all]

@@ -1,0 +1,36 @@
+"""The events table: every state change, written in the transaction that made it (the outbox)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from midway.db import Base
+
+
+class Event(Base):
+    """One state change; visible to its merchant and, when set, to the provider involved."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_merchant_seq", "merchant_id", "seq"),
+        Index("ix_events_provider_seq", "provider_id", "seq"),
+        Index("ix_events_undispatched", "dispatched", "seq"),
+    )
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    id: Mapped[str] = mapped_column(String(32), unique=True)
+    type: Mapped[str] = mapped_column(String(64))
+    merchant_id: Mapped[str] = mapped_column(String(32))
+    provider_id: Mapped[str | None] = mapped_column(String(32))
+    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[str] = mapped_column(String(32))
+    actor_party_id: Mapped[str | None] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]]
+    dispatched: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]

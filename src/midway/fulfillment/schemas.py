@@ -1,0 +1,90 @@
+"""API shapes of fulfillment orders and shipments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from midway.schemas import StrictModel
+
+
+class FoLineOut(BaseModel):
+    """A line of a fulfillment order."""
+
+    id: str
+    order_line_id: str
+    sku: str
+    quantity: int
+    shipped_quantity: int
+    released_quantity: int
+    remaining_quantity: int
+
+
+class HoldOut(BaseModel):
+    """An open hold."""
+
+    id: str
+    reason: str
+    note: str | None
+    placed_by: str
+    created_at: datetime
+
+
+class ShipmentOut(BaseModel):
+    """A parcel."""
+
+    id: str
+    carrier: str
+    tracking_number: str
+    lines: list[dict[str, Any]]
+    shipped_at: datetime
+
+
+class FulfillmentOrderOut(BaseModel):
+    """Work handed to one facility, with its handshake state and what the caller may do next."""
+
+    id: str
+    order_id: str
+    merchant_id: str
+    provider_id: str | None
+    facility_code: str | None
+    agreement_id: str | None
+    agreement_version: int | None
+    status: str
+    request_status: str
+    supported_actions: list[str]
+    channel: str
+    external_id: str
+    ship_to: dict[str, Any] | None
+    rejection_reason: str | None
+    rejection_message: str | None
+    holds: list[HoldOut]
+    lines: list[FoLineOut]
+    shipments: list[ShipmentOut]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ActionIn(StrictModel):
+    """Optional details of an action: a reason (reject, hold), a message, a hold id."""
+
+    reason: str | None = None
+    message: str | None = Field(None, max_length=2000)
+    hold_id: str | None = None
+
+
+class ShipmentLineIn(StrictModel):
+    """Units of one SKU in the parcel."""
+
+    sku: str
+    quantity: int = Field(gt=0)
+
+
+class ShipmentIn(StrictModel):
+    """A parcel handed to a carrier."""
+
+    carrier: str = Field(min_length=1, max_length=64)
+    tracking_number: str = Field(min_length=1, max_length=64)
+    lines: list[ShipmentLineIn] = Field(min_length=1)

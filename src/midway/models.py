@@ -1,0 +1,23 @@
+"""Imports every table so that metadata (migrations, tests) sees the whole schema."""
+
+from midway.agreements.models import Agreement, AgreementVersion
+from midway.catalog.models import Sku
+from midway.db import Base
+from midway.events.models import Event
+from midway.facilities.models import Facility
+from midway.fulfillment.models import FulfillmentOrder, FulfillmentOrderLine, Hold, Shipment
+from midway.idempotency.models import IdempotencyKey
+from midway.inventory.models import StockBalance, StockMovement
+from midway.orders.models import Order, OrderLine
+from midway.parties.models import ApiKey, Party
+from midway.tasks.models import Task
+from midway.webhooks.models import WebhookDelivery, WebhookEndpoint
+
+metadata = Base.metadata
+
+__all__ = [
+    "Agreement", "AgreementVersion", "ApiKey", "Event", "Facility", "FulfillmentOrder",
+    "FulfillmentOrderLine", "Hold", "IdempotencyKey", "Order", "OrderLine", "Party",
+    "Shipment", "Sku", "StockBalance", "StockMovement", "Task", "WebhookDelivery",
+    "WebhookEndpoint", "metadata",
+]

@@ -1,0 +1,87 @@
+"""API shapes of orders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from midway.fulfillment.schemas import FulfillmentOrderOut
+from midway.orders import service
+from midway.schemas import StrictModel
+
+
+class ShipToIn(StrictModel):
+    """Where the parcel goes (personal data: shown to a provider only for its own work)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    company: str | None = None
+    address1: str = Field(min_length=1, max_length=300)
+    address2: str | None = None
+    city: str = Field(min_length=1, max_length=100)
+    region: str | None = None
+    postal_code: str = Field(min_length=1, max_length=20)
+    country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2")
+    phone: str | None = None
+    email: str | None = None
+
+
+class LineIn(StrictModel):
+    """An ordered SKU."""
+
+    sku: str = Field(min_length=1)
+    quantity: int = Field(gt=0)
+    unit_price: Decimal | None = Field(None, ge=0)
+
+
+class OrderIn(StrictModel):
+    """A customer order from a channel."""
+
+    channel: str = Field(min_length=1, max_length=64)
+    external_id: str = Field(min_length=1, max_length=128)
+    ship_to: ShipToIn
+    lines: list[LineIn] = Field(min_length=1, max_length=500)
+    currency: str | None = Field(None, min_length=3, max_length=3)
+    placed_at: datetime | None = None
+
+    def to_input(self) -> service.OrderInput:
+        """As the service's value."""
+        return service.OrderInput(
+            channel=self.channel, external_id=self.external_id,
+            ship_to=self.ship_to.model_dump(),
+            lines=[service.LineInput(ln.sku, ln.quantity, ln.unit_price) for ln in self.lines],
+            currency=self.currency, placed_at=self.placed_at)
+
+
+class OrderLineOut(BaseModel):
+    """A line and where its units stand."""
+
+    id: str
+    line_no: int
+    sku: str
+    quantity: int
+    reserved_quantity: int
+    shipped_quantity: int
+    cancelled_quantity: int
+    backordered_quantity: int
+    unit_price: Decimal | None
+
+
+class OrderOut(BaseModel):
+    """An order, its lines' progress, its fulfillment orders and the sourcing decisions."""
+
+    id: str
+    channel: str
+    external_id: str
+    status: str
+    ship_to: dict[str, Any]
+    currency: str | None
+    order_value: Decimal | None
+    placed_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    lines: list[OrderLineOut]
+    fulfillment_orders: list[FulfillmentOrderOut]
+    sourcing: list[dict[str, Any]]

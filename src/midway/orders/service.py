@@ -1,0 +1,215 @@
+"""Order records: validation, storage and status. Sourcing and fulfilment build on this
+(see ``midway.fulfillment``); this module never reaches into them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from midway.catalog import service as catalog
+from midway.catalog.models import Sku
+from midway.db import new_id, utcnow
+from midway.errors import Conflict, InvalidInput, NotFound
+from midway.facilities.service import validate_country
+from midway.orders.models import Order, OrderLine
+from midway.principal import Principal
+
+SHIP_TO_FIELDS = ("name", "company", "address1", "address2", "city", "region", "postal_code",
+                  "country", "phone", "email")
+
+
+@dataclass(frozen=True)
+class LineInput:
+    """One ordered SKU."""
+
+    sku: str
+    quantity: int
+    unit_price: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class OrderInput:
+    """An order as a channel sends it."""
+
+    channel: str
+    external_id: str
+    ship_to: dict[str, str | None]
+    lines: Sequence[LineInput]
+    currency: str | None = None
+    placed_at: datetime | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LineProgress:
+    """Where the units of one order line stand."""
+
+    quantity: int
+    cancelled: int
+    reserved: int
+    shipped: int
+
+    @property
+    def backordered(self) -> int:
+        """Units neither reserved, shipped nor cancelled: waiting for stock or re-sourcing."""
+        return self.quantity - self.cancelled - self.reserved - self.shipped
+
+
+def status_of(lines: Sequence[LineProgress]) -> str:
+    """The order status from its lines' progress."""
+    remaining = sum(p.quantity - p.cancelled - p.shipped for p in lines)
+    shipped = sum(p.shipped for p in lines)
+    cancelled = sum(p.cancelled for p in lines)
+    if remaining == 0:
+        if shipped == 0:
+            return "cancelled"
+        return "shipped" if cancelled == 0 else "closed"
+    if any(p.backordered > 0 for p in lines):
+        return "backordered"
+    return "partially_shipped" if shipped else "open"
+
+
+def validate(session: Session, merchant_id: str, data: OrderInput) -> dict[str, Sku]:
+    """Check an order before anything is written; returns its SKUs by code."""
+    if not data.channel.strip():
+        raise InvalidInput("channel must not be empty", field="channel")
+    if not data.external_id.strip():
+        raise InvalidInput("external_id must not be empty", field="external_id")
+    if not data.lines:
+        raise InvalidInput("an order needs at least one line", field="lines")
+    for name in ("name", "address1", "city", "postal_code", "country"):
+        if not (data.ship_to.get(name) or "").strip():
+            raise InvalidInput(f"ship_to.{name} is required", field=f"ship_to.{name}")
+    validate_country(data.ship_to["country"] or "", "ship_to.country")
+    for i, line in enumerate(data.lines):
+        if line.quantity <= 0:
+            raise InvalidInput("quantity must be positive", field=f"lines[{i}].quantity")
+        if line.unit_price is not None and line.unit_price < 0:
+            raise InvalidInput("unit_price must not be negative", field=f"lines[{i}].unit_price")
+    skus = catalog.skus_by_code(session, merchant_id, (line.sku for line in data.lines))
+    for i, line in enumerate(data.lines):
+        if line.sku not in skus:
+            raise InvalidInput(f"unknown SKU '{line.sku}'", field=f"lines[{i}].sku",
+                               code="unknown_sku")
+    return skus
+
+
+def order_value(lines: Sequence[LineInput]) -> Decimal | None:
+    """Sum of quantity × unit price, when every line has a price."""
+    if any(line.unit_price is None for line in lines):
+        return None
+    return sum((Decimal(line.quantity) * (line.unit_price or Decimal(0)) for line in lines),
+               Decimal(0))
+
+
+def find_existing(session: Session, merchant_id: str, channel: str, external_id: str) -> str | None:
+    """The id of the merchant's order with this channel and external id, if any."""
+    return session.scalar(select(Order.id).where(
+        Order.merchant_id == merchant_id, Order.channel == channel,
+        Order.external_id == external_id))
+
+
+def insert_order(session: Session, principal: Principal, data: OrderInput
+                 ) -> tuple[Order, list[OrderLine]]:
+    """Write the order and its lines (status open; sourcing sets the real status)."""
+    existing = find_existing(session, principal.party_id, data.channel, data.external_id)
+    if existing:
+        raise Conflict(f"order {data.channel}/{data.external_id} already exists as {existing}",
+                       code="duplicate_order", order_id=existing)
+    now = utcnow()
+    ship_to = {k: (data.ship_to.get(k) or None) for k in SHIP_TO_FIELDS}
+    ship_to["country"] = (ship_to["country"] or "").upper()
+    order = Order(
+        id=new_id("ord"), merchant_id=principal.party_id, channel=data.channel,
+        external_id=data.external_id, status="open", ship_to=ship_to,
+        currency=data.currency, order_value=order_value(data.lines), sourcing=[],
+        placed_at=data.placed_at or now, created_at=now, updated_at=now,
+    )
+    lines = [
+        OrderLine(id=new_id("oln"), order_id=order.id, merchant_id=principal.party_id,
+                  line_no=i + 1, sku=line.sku, quantity=line.quantity, cancelled_quantity=0,
+                  unit_price=line.unit_price)
+        for i, line in enumerate(data.lines)
+    ]
+    session.execute(insert(Order), [_row(order)])
+    session.execute(insert(OrderLine), [_row(line) for line in lines])
+    return order, lines
+
+
+def _row(obj: Order | OrderLine) -> dict[str, object]:
+    return {c.key: getattr(obj, c.key) for c in obj.__table__.columns}
+
+
+def get(session: Session, principal: Principal, order_id: str, *, lock: bool = False) -> Order:
+    """The caller's order (a provider never sees orders, only its fulfillment orders)."""
+    query = select(Order).where(Order.id == order_id, Order.merchant_id == principal.party_id)
+    if lock:
+        query = query.with_for_update()
+    order = session.scalar(query)
+    if order is None:
+        raise NotFound(f"no order {order_id}")
+    return order
+
+
+def lines_of(session: Session, order_id: str) -> list[OrderLine]:
+    """An order's lines in line order."""
+    return list(session.scalars(
+        select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.line_no)))
+
+
+def list_orders(session: Session, principal: Principal, *, status: str | None, channel: str | None,
+                limit: int, after: str | None) -> list[Order]:
+    """A page of the merchant's orders, newest first."""
+    principal.require_kind("merchant", "list orders")
+    query = (select(Order).where(Order.merchant_id == principal.party_id)
+             .order_by(Order.created_at.desc(), Order.id.desc()).limit(limit))
+    if status:
+        query = query.where(Order.status == status)
+    if channel:
+        query = query.where(Order.channel == channel)
+    if after:
+        anchor = session.get(Order, after)
+        if anchor is None or anchor.merchant_id != principal.party_id:
+            raise InvalidInput("after must be the id of an order in the previous page",
+                               field="after")
+        query = query.where(Order.created_at <= anchor.created_at, Order.id != anchor.id)
+    return list(session.scalars(query))
+
+
+def cancel_units(session: Session, line_id: str, quantity: int) -> None:
+    """Mark units of a line as cancelled."""
+    if quantity > 0:
+        session.execute(update(OrderLine).where(OrderLine.id == line_id).values(
+            cancelled_quantity=OrderLine.cancelled_quantity + quantity))
+
+
+def set_status(session: Session, order: Order, status: str, sourcing: dict[str, object] | None = None
+               ) -> bool:
+    """Store a new status (and append a sourcing decision); True when the status changed."""
+    changed = order.status != status
+    values: dict[str, object] = {"status": status, "updated_at": utcnow()}
+    if sourcing is not None:
+        order.sourcing = [*order.sourcing, sourcing]
+        values["sourcing"] = order.sourcing
+    order.status = status
+    session.execute(update(Order).where(Order.id == order.id).values(**values)
+                    .execution_options(synchronize_session=False))
+    return changed
+
+
+def parse_decimal(raw: object, field: str) -> Decimal | None:
+    """A decimal from JSON/CSV input, or InvalidInput naming the field."""
+    if raw in (None, ""):
+        return None
+    try:
+        value = Decimal(str(raw))
+    except InvalidOperation:
+        raise InvalidInput(f"'{raw}' is not a decimal number", field=field) from None
+    if not value.is_finite():
+        raise InvalidInput(f"'{raw}' is not a finite number", field=field)
+    return value

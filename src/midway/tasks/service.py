@@ -1,0 +1,133 @@
+"""Tasks: the owned work of each fulfillment order, produced by the responsibility matrix."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from midway.core.matrix import FULFILLMENT_ORDER_PROCESSES, Context, Matrix, resolve
+from midway.db import new_id, utcnow
+from midway.errors import InvalidInput, InvalidState, NotFound
+from midway.events.service import NewEvent
+from midway.principal import Principal
+from midway.tasks.models import Task
+
+STATUSES = ("open", "done", "cancelled")
+
+
+@dataclass(frozen=True)
+class LineFacts:
+    """What the matrix needs to know about one line of a fulfillment order."""
+
+    sku: str
+    tags: frozenset[str]
+
+
+@dataclass(frozen=True)
+class WorkOrder:
+    """A new fulfillment order seen from the task side."""
+
+    fulfillment_order_id: str
+    merchant_id: str
+    provider_id: str | None
+    channel: str
+    country: str
+    order_value: Decimal | None
+    lines: Sequence[LineFacts]
+    due_at: datetime
+
+
+def plan(session: Session, work: WorkOrder, matrix: Matrix) -> list[NewEvent]:
+    """Create one task per process and owner for a new FO; returns the events to emit."""
+    rows = []
+    for process in FULFILLMENT_ORDER_PROCESSES:
+        by_owner: dict[str, tuple[list[str], dict[str, object]]] = {}
+        for line in work.lines:
+            decision = resolve(matrix, process, Context(
+                sku=line.sku, sku_tags=line.tags, channel=work.channel, country=work.country,
+                order_value=work.order_value))
+            if decision.owner is None:
+                continue
+            skus, _ = by_owner.setdefault(decision.owner, ([], decision.as_dict()))
+            skus.append(line.sku)
+        for owner, (skus, decision_dict) in by_owner.items():
+            party = work.provider_id if owner == "provider" else work.merchant_id
+            if party is None:  # a merchant-run facility has no provider to own work
+                owner, party = "merchant", work.merchant_id
+            rows.append({
+                "id": new_id("tsk"), "merchant_id": work.merchant_id,
+                "provider_id": work.provider_id,
+                "fulfillment_order_id": work.fulfillment_order_id, "process": process,
+                "owner": owner, "owner_party_id": party, "status": "open",
+                "due_at": work.due_at, "decision": decision_dict, "skus": sorted(set(skus)),
+                "created_at": utcnow(), "completed_at": None, "completed_by": None,
+            })
+    if rows:
+        session.execute(insert(Task), rows)
+    return [
+        NewEvent(type="task.created", merchant_id=work.merchant_id, provider_id=work.provider_id,
+                 subject_type="task", subject_id=r["id"],
+                 data={"task_id": r["id"], "process": r["process"], "owner": r["owner"],
+                       "fulfillment_order_id": work.fulfillment_order_id,
+                       "due_at": work.due_at.isoformat()})
+        for r in rows
+    ]
+
+
+def close_open(session: Session, fulfillment_order_id: str, *, status: str, actor: str) -> int:
+    """Close the FO's open tasks (done when it shipped, cancelled when it was given back)."""
+    done = session.execute(
+        update(Task)
+        .where(Task.fulfillment_order_id == fulfillment_order_id, Task.status == "open")
+        .values(status=status, completed_at=utcnow(), completed_by=actor)
+        .execution_options(synchronize_session=False))
+    return int(done.rowcount)  # type: ignore[attr-defined]
+
+
+def _visible(principal: Principal) -> object:
+    if principal.is_merchant:
+        return Task.merchant_id == principal.party_id
+    return Task.provider_id == principal.party_id
+
+
+def list_tasks(session: Session, principal: Principal, *, mine: bool, status: str | None,
+               fulfillment_order_id: str | None, limit: int = 100) -> list[Task]:
+    """Tasks the caller may see (its own when ``mine``)."""
+    if status is not None and status not in STATUSES:
+        raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", field="status")
+    query = select(Task).where(_visible(principal)).order_by(Task.due_at, Task.id).limit(limit)  # type: ignore[arg-type]
+    if mine:
+        query = query.where(Task.owner_party_id == principal.party_id)
+    if status:
+        query = query.where(Task.status == status)
+    if fulfillment_order_id:
+        query = query.where(Task.fulfillment_order_id == fulfillment_order_id)
+    return list(session.scalars(query))
+
+
+def complete(session: Session, principal: Principal, task_id: str) -> tuple[Task, NewEvent]:
+    """The owner marks its task done."""
+    principal.require("operator")
+    task = session.scalar(select(Task).where(Task.id == task_id, _visible(principal)))  # type: ignore[arg-type]
+    if task is None:
+        raise NotFound(f"no task {task_id}")
+    if task.owner_party_id != principal.party_id:
+        raise InvalidState(f"this task is owned by the {task.owner}; only its owner completes it",
+                           code="not_task_owner")
+    if task.status != "open":
+        raise InvalidState(f"task is already {task.status}", code="task_not_open",
+                           state={"status": task.status})
+    task.status = "done"
+    task.completed_at = utcnow()
+    task.completed_by = principal.party_id
+    session.flush()
+    return task, NewEvent(type="task.completed", merchant_id=task.merchant_id,
+                          provider_id=task.provider_id, subject_type="task", subject_id=task.id,
+                          actor_party_id=principal.party_id,
+                          data={"task_id": task.id, "process": task.process,
+                                "fulfillment_order_id": task.fulfillment_order_id})
