@@ -10,6 +10,7 @@ import secrets
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -71,9 +72,24 @@ class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSONType, list[Any]: JSONType, datetime: UTCDateTime()}
 
 
+_clock: ContextVar[datetime | None] = ContextVar("midway_clock", default=None)
+
+
 def utcnow() -> datetime:
-    """Now, timezone-aware UTC."""
-    return datetime.now(UTC)
+    """Now, timezone-aware UTC (or the instant set by :func:`clock_at`)."""
+    return _clock.get() or datetime.now(UTC)
+
+
+@contextmanager
+def clock_at(instant: datetime) -> Iterator[None]:
+    """Make :func:`utcnow` answer ``instant`` inside the block (replaying history, tests)."""
+    if instant.tzinfo is None:
+        raise ValueError("clock_at needs a timezone-aware datetime")
+    token = _clock.set(instant.astimezone(UTC))
+    try:
+        yield
+    finally:
+        _clock.reset(token)
 
 
 def new_id(prefix: str) -> str:

@@ -1,0 +1,171 @@
+"""Bulk order intake from JSON Lines or CSV: each order accepted or rejected on its own.
+
+Orders are applied in batches, one transaction per batch and a savepoint per order, so a bad
+order rolls back alone and nothing of it is left half-written.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from midway.core.errors import DomainError
+from midway.db import Database
+from midway.errors import MidwayError
+from midway.fulfillment import intake
+from midway.orders.schemas import OrderIn
+from midway.principal import Principal
+
+SHIP_TO_COLUMNS = ("name", "company", "address1", "address2", "city", "region", "postal_code",
+                   "country", "phone", "email")
+
+
+@dataclass(frozen=True)
+class Record:
+    """One order read from a file, or why it could not be read; ``line`` is where it starts."""
+
+    line: int
+    data: dict[str, Any] | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """An order that was not accepted, with where and why."""
+
+    line: int
+    external_id: str | None
+    code: str
+    field: str | None
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    """What an import did."""
+
+    accepted: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    order_ids: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-safe summary."""
+        return {"accepted": self.accepted, "rejected": len(self.rejected),
+                "rejections": [r.__dict__ for r in self.rejected]}
+
+
+def read_jsonl(path: Path) -> Iterator[Record]:
+    """One order per line, shaped like the body of ``POST /v1/orders``."""
+    with path.open(encoding="utf-8") as handle:
+        for number, text in enumerate(handle, start=1):
+            if not text.strip():
+                continue
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as exc:
+                yield Record(number, None, f"malformed JSON: {exc.msg} at column {exc.colno}")
+                continue
+            if not isinstance(data, dict):
+                yield Record(number, None, "each line must be a JSON object")
+                continue
+            yield Record(number, data)
+
+
+def read_csv(path: Path) -> Iterator[Record]:
+    """One row per order line; consecutive rows with the same channel and external_id form
+    one order. Columns: channel, external_id, ship_to_<field>, sku, quantity, unit_price,
+    currency."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        needed = {"channel", "external_id", "sku", "quantity"}
+        missing = needed - set(reader.fieldnames or [])
+        if missing:
+            yield Record(1, None, f"CSV header lacks column(s): {', '.join(sorted(missing))}")
+            return
+        current: dict[str, Any] | None = None
+        start = 0
+        for row in reader:
+            key = (row.get("channel"), row.get("external_id"))
+            if current is None or (current["channel"], current["external_id"]) != key:
+                if current is not None:
+                    yield Record(start, current)
+                start = reader.line_num
+                current = {
+                    "channel": row.get("channel") or "", "external_id": row.get("external_id") or "",
+                    "ship_to": {c: row.get(f"ship_to_{c}") or None for c in SHIP_TO_COLUMNS
+                                if row.get(f"ship_to_{c}")},
+                    "lines": [],
+                }
+                if row.get("currency"):
+                    current["currency"] = row["currency"]
+            line: dict[str, Any] = {"sku": row.get("sku") or "", "quantity": row.get("quantity")}
+            if row.get("unit_price"):
+                line["unit_price"] = row["unit_price"]
+            current["lines"].append(line)
+        if current is not None:
+            yield Record(start, current)
+
+
+def read_orders(path: Path) -> Iterator[Record]:
+    """Records from a .csv file or a JSON Lines file (any other extension)."""
+    return read_csv(path) if path.suffix.lower() == ".csv" else read_jsonl(path)
+
+
+def _first_error(exc: ValidationError) -> tuple[str, str]:
+    err = exc.errors()[0]
+    return ".".join(str(p) for p in err["loc"]), err["msg"]
+
+
+def import_orders(db: Database, principal: Principal, records: Iterable[Record], *,
+                  batch_size: int = 200, on_progress: Callable[[int], None] | None = None
+                  ) -> ImportReport:
+    """Place every readable, valid order; report the others with their line and reason."""
+    report = ImportReport()
+    batch: list[Record] = []
+
+    def flush() -> None:
+        with db.transaction() as session:
+            for record in batch:
+                _place(session, principal, record, report)
+        if on_progress:
+            on_progress(len(batch))
+        batch.clear()
+
+    for record in records:
+        batch.append(record)
+        if len(batch) >= batch_size:
+            flush()
+    if batch:
+        flush()
+    return report
+
+
+def _place(session: Any, principal: Principal, record: Record, report: ImportReport) -> None:
+    external_id = (record.data or {}).get("external_id")
+    if record.data is None:
+        report.rejected.append(Rejection(record.line, None, "unreadable", None,
+                                         record.error or "unreadable"))
+        return
+    try:
+        body = OrderIn.model_validate(record.data)
+    except ValidationError as exc:
+        where, message = _first_error(exc)
+        report.rejected.append(Rejection(record.line, external_id, "invalid_input", where,
+                                         message))
+        return
+    try:
+        with session.begin_nested():
+            order_id = intake.place_order(session, principal, body.to_input())
+    except (MidwayError, DomainError) as exc:
+        report.rejected.append(Rejection(
+            record.line, external_id, exc.code, getattr(exc, "field", None) or
+            getattr(exc, "extra", {}).get("field"), str(exc)))
+        return
+    report.accepted += 1
+    report.order_ids.append(order_id)
