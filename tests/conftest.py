@@ -126,3 +126,43 @@ def make_actor(db: Database, client: TestClient) -> Any:
         return Actor(id=party.id, kind=kind, key=key.secret, client=client)
 
     return make
+
+
+@dataclass
+class LiveServer:
+    """A real uvicorn server on a loopback port, serving the API on ``db``."""
+
+    url: str
+
+
+@pytest.fixture
+def live_server(db: Database) -> Iterator[LiveServer]:
+    """Start the API in a background thread on 127.0.0.1 and stop it afterwards."""
+    import socket
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    app = create_app(Settings(database_url=db.url), database=db)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.05)
+    else:
+        pytest.fail("the API server did not start")
+    yield LiveServer(url)
+    server.should_exit = True
+    thread.join(timeout=10)

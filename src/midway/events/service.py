@@ -31,7 +31,7 @@ class NewEvent:
 def emit(session: Session, events: Iterable[NewEvent]) -> list[str]:
     """Write events in the caller's transaction (the outbox); return their ids."""
     now = utcnow()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": new_id("evt"), "type": e.type, "merchant_id": e.merchant_id,
             "provider_id": e.provider_id, "subject_type": e.subject_type,

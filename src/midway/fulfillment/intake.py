@@ -67,11 +67,13 @@ def place_order(session: Session, principal: Principal, data: orders.OrderInput)
     principal.require_kind("merchant", "place orders")
     skus = orders.validate(session, principal.party_id, data)
     order, lines = orders.insert_order(session, principal, data)
+    _source(session, principal, order, lines, skus, {ln.id: ln.quantity for ln in lines}, set(),
+            first=True)
     emit(session, [NewEvent(
         type="order.created", merchant_id=order.merchant_id, subject_type="order",
         subject_id=order.id, actor_party_id=principal.party_id,
-        data={"order_id": order.id, "channel": order.channel, "external_id": order.external_id})])
-    _source(session, principal, order, lines, skus, {ln.id: ln.quantity for ln in lines}, set())
+        data={"order_id": order.id, "channel": order.channel, "external_id": order.external_id,
+              "status": order.status})])
     return order.id
 
 
@@ -124,7 +126,8 @@ def _eligible(nodes: Mapping[str, Node], order: Order, demands: tuple[sourcing.L
 
 
 def _source(session: Session, principal: Principal, order: Order, lines: list[OrderLine],
-            skus: Mapping[str, Sku], demand: Mapping[str, int], excluded: set[str]) -> None:
+            skus: Mapping[str, Sku], demand: Mapping[str, int], excluded: set[str],
+            *, first: bool = False) -> None:
     nodes = network(session, order.merchant_id)
     demands = _demands(lines, skus, demand)
     eligible = _eligible(nodes, order, demands, skus, excluded)
@@ -158,7 +161,7 @@ def _source(session: Session, principal: Principal, order: Order, lines: list[Or
             reason="stock kept moving under concurrent orders; everything backordered",
             steps=())
     _create_fulfillment_orders(session, principal, order, lines, skus, nodes, demands, decision)
-    refresh_order(session, order, sourcing=decision.as_dict())
+    refresh_order(session, order, sourcing=decision.as_dict(), emit_change=not first)
 
 
 def _create_fulfillment_orders(

@@ -9,6 +9,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from midway.catalog import service as catalog
@@ -136,7 +137,11 @@ def insert_order(session: Session, principal: Principal, data: OrderInput
                   unit_price=line.unit_price)
         for i, line in enumerate(data.lines)
     ]
-    session.execute(insert(Order), [_row(order)])
+    try:
+        session.execute(insert(Order), [_row(order)])
+    except IntegrityError:  # a concurrent request inserted the same channel order first
+        raise Conflict(f"order {data.channel}/{data.external_id} already exists",
+                       code="duplicate_order") from None
     session.execute(insert(OrderLine), [_row(line) for line in lines])
     return order, lines
 

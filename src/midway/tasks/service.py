@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
@@ -44,7 +45,7 @@ class WorkOrder:
 
 def plan(session: Session, work: WorkOrder, matrix: Matrix) -> list[NewEvent]:
     """Create one task per process and owner for a new FO; returns the events to emit."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for process in FULFILLMENT_ORDER_PROCESSES:
         by_owner: dict[str, tuple[list[str], dict[str, object]]] = {}
         for line in work.lines:
