@@ -18,6 +18,16 @@ from midway.web.pages import router as pages
 
 def include_all(app: FastAPI) -> None:
     """Mount every router."""
-    for router in (pages, parties, facilities, agreements, catalog, inventory, orders,
-                   fulfillment, tasks, events):
+    for router in (
+        pages,
+        parties,
+        facilities,
+        agreements,
+        catalog,
+        inventory,
+        orders,
+        fulfillment,
+        tasks,
+        events,
+    ):
         app.include_router(router)

@@ -33,7 +33,9 @@ def domain_problem(exc: DomainError) -> tuple[int, dict[str, Any]]:
     body: dict[str, Any] = {
         "type": f"https://midway.dev/problems/{exc.code}",
         "title": "Action not allowed in this state" if transition else "Invalid input",
-        "status": status, "code": exc.code, "detail": str(exc),
+        "status": status,
+        "code": exc.code,
+        "detail": str(exc),
     }
     if exc.field:
         body["field"] = exc.field
@@ -66,38 +68,56 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"field": _field_path(tuple(e.get("loc", ()))), "message": e.get("msg", ""),
-             "type": e.get("type", "")}
+            {
+                "field": _field_path(tuple(e.get("loc", ()))),
+                "message": e.get("msg", ""),
+                "type": e.get("type", ""),
+            }
             for e in exc.errors()
         ]
         malformed = any(e["type"] == "json_invalid" for e in errors)
         first = errors[0] if errors else {"field": None, "message": "invalid request"}
-        return problem_response(422 if not malformed else 400, {
-            "type": "https://midway.dev/problems/" + ("malformed_json" if malformed else "invalid_input"),
-            "title": "Malformed JSON" if malformed else "Invalid input",
-            "status": 400 if malformed else 422,
-            "code": "malformed_json" if malformed else "invalid_input",
-            "detail": f"{first['field']}: {first['message']}",
-            "field": first["field"],
-            "errors": errors,
-        })
+        return problem_response(
+            422 if not malformed else 400,
+            {
+                "type": "https://midway.dev/problems/"
+                + ("malformed_json" if malformed else "invalid_input"),
+                "title": "Malformed JSON" if malformed else "Invalid input",
+                "status": 400 if malformed else 422,
+                "code": "malformed_json" if malformed else "invalid_input",
+                "detail": f"{first['field']}: {first['message']}",
+                "field": first["field"],
+                "errors": errors,
+            },
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return problem_response(exc.status_code, {
-            "type": f"https://midway.dev/problems/{code}", "title": str(exc.detail),
-            "status": exc.status_code, "code": code, "detail": str(exc.detail),
-        })
+        return problem_response(
+            exc.status_code,
+            {
+                "type": f"https://midway.dev/problems/{code}",
+                "title": str(exc.detail),
+                "status": exc.status_code,
+                "code": code,
+                "detail": str(exc.detail),
+            },
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
-        return problem_response(500, {
-            "type": "https://midway.dev/problems/internal_error", "title": "Internal error",
-            "status": 500, "code": "internal_error",
-            "detail": "an unexpected error occurred; it has been logged",
-        })
+        return problem_response(
+            500,
+            {
+                "type": "https://midway.dev/problems/internal_error",
+                "title": "Internal error",
+                "status": 500,
+                "code": "internal_error",
+                "detail": "an unexpected error occurred; it has been logged",
+            },
+        )
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:

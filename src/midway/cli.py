@@ -20,8 +20,11 @@ from midway.errors import MidwayError
 from midway.principal import Principal
 from midway.settings import Settings, get_settings
 
-app = typer.Typer(help="Midway: the shared record of a merchant and its 3PLs.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Midway: the shared record of a merchant and its 3PLs.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 party_app = typer.Typer(help="Merchants and providers.", no_args_is_help=True)
 key_app = typer.Typer(help="API keys.", no_args_is_help=True)
@@ -47,14 +50,20 @@ def friendly(func: F) -> F:
             return func(*args, **kwargs)
         except MidwayError as exc:
             where = exc.extra.get("field")
-            console.print(f"[red]error[/red] [{exc.code}] {exc.detail}"
-                          + (f" (field: {where})" if where else ""), highlight=False)
+            console.print(
+                f"[red]error[/red] [{exc.code}] {exc.detail}"
+                + (f" (field: {where})" if where else ""),
+                highlight=False,
+            )
             for item in exc.extra.get("errors", [])[:20]:
                 console.print(f"  - {item}", highlight=False)
             raise typer.Exit(exc.exit_code) from None
         except DomainError as exc:
-            console.print(f"[red]error[/red] [{exc.code}] {exc}"
-                          + (f" (field: {exc.field})" if exc.field else ""), highlight=False)
+            console.print(
+                f"[red]error[/red] [{exc.code}] {exc}"
+                + (f" (field: {exc.field})" if exc.field else ""),
+                highlight=False,
+            )
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
@@ -105,13 +114,21 @@ def party_create(
     db = Database(_settings(database_url).database_url)
     with db.transaction() as session:
         party, key = service.create_party(session, kind=kind, name=name, role=role)
-    result = {"id": party.id, "kind": party.kind, "name": party.name, "api_key": key.secret,
-              "role": key.role}
+    result = {
+        "id": party.id,
+        "kind": party.kind,
+        "name": party.name,
+        "api_key": key.secret,
+        "role": key.role,
+    }
     if as_json:
         out.print_json(json.dumps(result))
     else:
-        out.print(f"{party.kind} {party.name}: id {party.id}\nAPI key ({key.role}, shown once): "
-                  f"{key.secret}", highlight=False)
+        out.print(
+            f"{party.kind} {party.name}: id {party.id}\nAPI key ({key.role}, shown once): "
+            f"{key.secret}",
+            highlight=False,
+        )
 
 
 @party_app.command("list")
@@ -129,10 +146,12 @@ def party_list(database_url: DbUrl = None) -> None:
 
 @key_app.command("create")
 @friendly
-def key_create(party: Annotated[str, typer.Option(help="party id")],
-               role: Annotated[str, typer.Option(help="admin, operator or viewer")] = "operator",
-               as_json: Annotated[bool, typer.Option("--json")] = False,
-               database_url: DbUrl = None) -> None:
+def key_create(
+    party: Annotated[str, typer.Option(help="party id")],
+    role: Annotated[str, typer.Option(help="admin, operator or viewer")] = "operator",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    database_url: DbUrl = None,
+) -> None:
     """Issue another API key for a party (shown once)."""
     from midway.parties import service
 
@@ -192,19 +211,32 @@ def orders_import(
     db = Database(_settings(database_url).database_url)
     principal = _merchant(db, merchant)
     total = _count_lines(file) - (1 if file.suffix.lower() == ".csv" else 0)
-    with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, transient=as_json) as progress:
+    with Progress(
+        TextColumn("importing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=as_json,
+    ) as progress:
         task = progress.add_task("orders", total=None if file.suffix.lower() == ".csv" else total)
-        report = bulk.import_orders(db, principal, bulk.read_orders(file), batch_size=batch_size,
-                                    on_progress=lambda n: progress.advance(task, n))
+        report = bulk.import_orders(
+            db,
+            principal,
+            bulk.read_orders(file),
+            batch_size=batch_size,
+            on_progress=lambda n: progress.advance(task, n),
+        )
     if as_json:
         out.print_json(json.dumps(report.as_dict()))
     else:
         out.print(f"accepted {report.accepted}, rejected {len(report.rejected)}")
         for r in report.rejected[:200]:
             where = f" {r.field}:" if r.field else ""
-            out.print(f"line {r.line} ({r.external_id or '?'}): [{r.code}]{where} {r.reason}",
-                      highlight=False)
+            out.print(
+                f"line {r.line} ({r.external_id or '?'}): [{r.code}]{where} {r.reason}",
+                highlight=False,
+            )
     if report.rejected:
         raise typer.Exit(1)
 
@@ -228,9 +260,12 @@ def skus_import(
 
 
 @app.command()
-def serve(host: str = "127.0.0.1", port: int = 8000,
-          workers: Annotated[int, typer.Option(min=1)] = 1,
-          database_url: DbUrl = None) -> None:
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: Annotated[int, typer.Option(min=1)] = 1,
+    database_url: DbUrl = None,
+) -> None:
     """Run the API server."""
     import os
 
@@ -239,13 +274,21 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
     if database_url:
         os.environ["MIDWAY_DATABASE_URL"] = database_url
     console.print(f"Midway API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
-    uvicorn.run("midway.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="warning")
+    uvicorn.run(
+        "midway.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
 
 
 @app.command()
-def worker(once: Annotated[bool, typer.Option(help="process what is due, then exit")] = False,
-           database_url: DbUrl = None) -> None:
+def worker(
+    once: Annotated[bool, typer.Option(help="process what is due, then exit")] = False,
+    database_url: DbUrl = None,
+) -> None:
     """Run the background worker (webhook delivery from the outbox)."""
     from midway.worker import run_worker
 
@@ -256,11 +299,13 @@ def worker(once: Annotated[bool, typer.Option(help="process what is due, then ex
 
 
 @app.command()
-def demo(host: str = "127.0.0.1", port: int = 8000,
-         path: Annotated[Path, typer.Option(help="SQLite file to (re)create")] = Path(
-             "var/demo.db"),
-         serve_after: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
-         days: Annotated[int, typer.Option(help="weeks of history, in days")] = 42) -> None:
+def demo(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    path: Annotated[Path, typer.Option(help="SQLite file to (re)create")] = Path("var/demo.db"),
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
+    days: Annotated[int, typer.Option(help="weeks of history, in days")] = 42,
+) -> None:
     """Create a fresh demo database, seed a believable scenario, and start API and worker."""
     from midway.demo.run import run_demo
 

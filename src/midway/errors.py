@@ -54,8 +54,9 @@ class InvalidInput(MidwayError):
     exit_code = 2
     title = "Invalid input"
 
-    def __init__(self, detail: str, *, field: str | None = None, code: str | None = None,
-                 **extra: Any) -> None:
+    def __init__(
+        self, detail: str, *, field: str | None = None, code: str | None = None, **extra: Any
+    ) -> None:
         if field is not None:
             extra["field"] = field
         super().__init__(detail, code=code, **extra)

@@ -16,8 +16,24 @@ from midway.webhooks.models import WebhookDelivery, WebhookEndpoint
 metadata = Base.metadata
 
 __all__ = [
-    "Agreement", "AgreementVersion", "ApiKey", "Event", "Facility", "FulfillmentOrder",
-    "FulfillmentOrderLine", "Hold", "IdempotencyKey", "Order", "OrderLine", "Party",
-    "Shipment", "Sku", "StockBalance", "StockMovement", "Task", "WebhookDelivery",
-    "WebhookEndpoint", "metadata",
+    "Agreement",
+    "AgreementVersion",
+    "ApiKey",
+    "Event",
+    "Facility",
+    "FulfillmentOrder",
+    "FulfillmentOrderLine",
+    "Hold",
+    "IdempotencyKey",
+    "Order",
+    "OrderLine",
+    "Party",
+    "Shipment",
+    "Sku",
+    "StockBalance",
+    "StockMovement",
+    "Task",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "metadata",
 ]

@@ -22,11 +22,23 @@ def test_matrix_resolution_says_owner_rule_and_why(network):
 
 def test_new_version_keeps_the_old_until_accepted(network):
     url = f"/v1/agreements/{network.agreement_id}"
-    r = network.merchant.post(f"{url}/versions", json={
-        "facility_codes": ["KS-CHI"],
-        "matrix": {"rules": [{"id": "eu-picking", "process": "picking", "owner": "merchant",
-                              "when": {"countries": ["DE"]}}],
-                   "defaults": {"picking": "provider"}}})
+    r = network.merchant.post(
+        f"{url}/versions",
+        json={
+            "facility_codes": ["KS-CHI"],
+            "matrix": {
+                "rules": [
+                    {
+                        "id": "eu-picking",
+                        "process": "picking",
+                        "owner": "merchant",
+                        "when": {"countries": ["DE"]},
+                    }
+                ],
+                "defaults": {"picking": "provider"},
+            },
+        },
+    )
     assert r.status_code == 201, r.text
     body = r.json()
     assert (body["version"], body["status"], body["active_version"]) == (2, "proposed", 1)
@@ -44,9 +56,13 @@ def test_new_version_keeps_the_old_until_accepted(network):
 
 
 def test_invalid_matrix_names_the_rule_and_field(network):
-    r = network.merchant.post(f"/v1/agreements/{network.agreement_id}/versions", json={
-        "facility_codes": ["KS-CHI"],
-        "matrix": {"rules": [{"process": "picking", "owner": "robot"}]}})
+    r = network.merchant.post(
+        f"/v1/agreements/{network.agreement_id}/versions",
+        json={
+            "facility_codes": ["KS-CHI"],
+            "matrix": {"rules": [{"process": "picking", "owner": "robot"}]},
+        },
+    )
     assert r.status_code == 422
     assert r.json()["field"] == "rules[0].owner"
 
@@ -54,17 +70,33 @@ def test_invalid_matrix_names_the_rule_and_field(network):
 def test_pilot_scope_limits_what_a_provider_receives(make_actor):
     network = build_network(make_actor, stock=0)
     eu = make_actor("provider", "Rhein Fulfilment")
-    eu.post("/v1/facilities", json={"code": "RF-DUS", "name": "Düsseldorf", "country": "DE",
-                                    "timezone": "Europe/Berlin"})
-    r = network.merchant.post("/v1/agreements", json={
-        "provider_id": eu.id, "facility_codes": ["RF-DUS"], "template": "fully_managed",
-        "scope": {"sku_tags": ["premium"], "countries": ["DE", "FR"]}})
+    eu.post(
+        "/v1/facilities",
+        json={"code": "RF-DUS", "name": "Düsseldorf", "country": "DE", "timezone": "Europe/Berlin"},
+    )
+    r = network.merchant.post(
+        "/v1/agreements",
+        json={
+            "provider_id": eu.id,
+            "facility_codes": ["RF-DUS"],
+            "template": "fully_managed",
+            "scope": {"sku_tags": ["premium"], "countries": ["DE", "FR"]},
+        },
+    )
     assert r.status_code == 201, r.text
     eu.post(f"/v1/agreements/{r.json()['id']}/accept")
     for sku in ("MUG-GLD", "CANDLE"):
-        eu.post("/v1/inventory/adjustments", json={
-            "facility_code": "RF-DUS", "sku": sku, "quantity": 5, "reason": "receipt",
-            "kind": "receipt", "merchant_id": network.merchant.id})
+        eu.post(
+            "/v1/inventory/adjustments",
+            json={
+                "facility_code": "RF-DUS",
+                "sku": sku,
+                "quantity": 5,
+                "reason": "receipt",
+                "kind": "receipt",
+                "merchant_id": network.merchant.id,
+            },
+        )
     order = network.place("eu-1", [("MUG-GLD", 1), ("CANDLE", 1)], country="DE")
     line = {ln["sku"]: ln for ln in order["lines"]}
     assert line["MUG-GLD"]["reserved_quantity"] == 1
@@ -79,26 +111,48 @@ def test_pilot_scope_limits_what_a_provider_receives(make_actor):
 
 
 def test_bulk_skus_all_or_nothing_with_every_problem_listed(network):
-    r = network.merchant.post("/v1/skus/bulk", json={"skus": [
-        {"sku": "OK-1", "name": "fine"},
-        {"sku": "KIT-1", "name": "kit", "components": [{"sku": "NOPE", "quantity": 1}]},
-        {"sku": "BAD TAG", "name": "x", "tags": ["Not Valid"]},
-    ]})
+    r = network.merchant.post(
+        "/v1/skus/bulk",
+        json={
+            "skus": [
+                {"sku": "OK-1", "name": "fine"},
+                {"sku": "KIT-1", "name": "kit", "components": [{"sku": "NOPE", "quantity": 1}]},
+                {"sku": "BAD TAG", "name": "x", "tags": ["Not Valid"]},
+            ]
+        },
+    )
     assert r.status_code == 422
     fields = [e["field"] for e in r.json()["errors"]]
     assert "[1].components[0].sku" in fields and "[2].sku" in fields and "[2].tags[0]" in fields
     assert network.merchant.get("/v1/skus/OK-1").status_code == 404
-    r = network.merchant.post("/v1/skus/bulk", json={"skus": [
-        {"sku": "OK-1", "name": "fine"},
-        {"sku": "KIT-1", "name": "kit", "components": [{"sku": "OK-1", "quantity": 2},
-                                                       {"sku": "CANDLE", "quantity": 1}]}]})
+    r = network.merchant.post(
+        "/v1/skus/bulk",
+        json={
+            "skus": [
+                {"sku": "OK-1", "name": "fine"},
+                {
+                    "sku": "KIT-1",
+                    "name": "kit",
+                    "components": [
+                        {"sku": "OK-1", "quantity": 2},
+                        {"sku": "CANDLE", "quantity": 1},
+                    ],
+                },
+            ]
+        },
+    )
     assert r.json() == {"created": 2, "updated": 0}
 
 
 def test_a_kit_reserves_and_ships_its_components(network):
-    network.merchant.put("/v1/skus/KIT-GIFT", json={
-        "name": "Gift kit", "components": [{"sku": "CANDLE", "quantity": 2},
-                                           {"sku": "GIFT-BOX", "quantity": 1}], "tags": ["kit"]})
+    network.merchant.put(
+        "/v1/skus/KIT-GIFT",
+        json={
+            "name": "Gift kit",
+            "components": [{"sku": "CANDLE", "quantity": 2}, {"sku": "GIFT-BOX", "quantity": 1}],
+            "tags": ["kit"],
+        },
+    )
     order = network.place("kit-1", [("KIT-GIFT", 3)])
     assert order["lines"][0]["reserved_quantity"] == 3
     stock = {r["sku"]: r for r in network.merchant.get("/v1/inventory").json()}
@@ -107,8 +161,14 @@ def test_a_kit_reserves_and_ships_its_components(network):
     assert "kitting" in tasks
     fo = order["fulfillment_orders"][0]
     network.provider.post(f"/v1/fulfillment-orders/{fo['id']}/accept")
-    r = network.provider.post(f"/v1/fulfillment-orders/{fo['id']}/shipments", json={
-        "carrier": "DHL", "tracking_number": "JD1", "lines": [{"sku": "KIT-GIFT", "quantity": 3}]})
+    r = network.provider.post(
+        f"/v1/fulfillment-orders/{fo['id']}/shipments",
+        json={
+            "carrier": "DHL",
+            "tracking_number": "JD1",
+            "lines": [{"sku": "KIT-GIFT", "quantity": 3}],
+        },
+    )
     assert r.status_code == 201
     stock = {r["sku"]: r for r in network.merchant.get("/v1/inventory").json()}
     assert (stock["CANDLE"]["on_hand"], stock["CANDLE"]["reserved"]) == (4, 0)
@@ -136,8 +196,9 @@ def test_event_feed_pages_with_a_cursor(network):
 def test_tasks_are_completed_only_by_their_owner(network):
     network.place(lines=[("MUG-GLD", 1)])
     (inserts,) = network.merchant.get("/v1/tasks?mine=true").json()
-    picking = [t for t in network.provider.get("/v1/tasks?mine=true").json()
-               if t["process"] == "picking"][0]
+    picking = next(
+        t for t in network.provider.get("/v1/tasks?mine=true").json() if t["process"] == "picking"
+    )
     assert network.merchant.post(f"/v1/tasks/{picking['id']}/complete").status_code == 409
     r = network.merchant.post(f"/v1/tasks/{inserts['id']}/complete")
     assert r.status_code == 200 and r.json()["status"] == "done"

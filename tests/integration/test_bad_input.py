@@ -18,16 +18,19 @@ def count(db, model):
         return session.scalar(select(func.count()).select_from(model))
 
 
-@pytest.mark.parametrize(("mutate", "status", "field"), [
-    (lambda b: b["lines"].append({"sku": "NOPE", "quantity": 1}), 422, "lines[1].sku"),
-    (lambda b: b["lines"][0].update(quantity=0), 422, "body.lines.0.quantity"),
-    (lambda b: b["lines"][0].update(quantity=-2), 422, "body.lines.0.quantity"),
-    (lambda b: b["ship_to"].update(country="XX"), 422, "ship_to.country"),
-    (lambda b: b["ship_to"].pop("city"), 422, "body.ship_to.city"),
-    (lambda b: b.pop("lines"), 422, "body.lines"),
-    (lambda b: b.update(lines=[]), 422, "body.lines"),
-    (lambda b: b.update(surprise=1), 422, "body.surprise"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "status", "field"),
+    [
+        (lambda b: b["lines"].append({"sku": "NOPE", "quantity": 1}), 422, "lines[1].sku"),
+        (lambda b: b["lines"][0].update(quantity=0), 422, "body.lines.0.quantity"),
+        (lambda b: b["lines"][0].update(quantity=-2), 422, "body.lines.0.quantity"),
+        (lambda b: b["ship_to"].update(country="XX"), 422, "ship_to.country"),
+        (lambda b: b["ship_to"].pop("city"), 422, "body.ship_to.city"),
+        (lambda b: b.pop("lines"), 422, "body.lines"),
+        (lambda b: b.update(lines=[]), 422, "body.lines"),
+        (lambda b: b.update(surprise=1), 422, "body.surprise"),
+    ],
+)
 def test_bad_orders_are_rejected_with_the_field(network, db, mutate, status, field):
     before = (count(db, Order), count(db, Event))
     body = network.order("bad-1")
@@ -42,8 +45,11 @@ def test_bad_orders_are_rejected_with_the_field(network, db, mutate, status, fie
 
 
 def test_malformed_json_is_a_400(network, client):
-    r = client.post("/v1/orders", content=b'{"channel": "web", ', headers={
-        **network.merchant.headers, "content-type": "application/json"})
+    r = client.post(
+        "/v1/orders",
+        content=b'{"channel": "web", ',
+        headers={**network.merchant.headers, "content-type": "application/json"},
+    )
     assert r.status_code == 400
     assert r.json()["code"] == "malformed_json"
 
@@ -68,27 +74,57 @@ def test_idempotency_key_replays_and_rejects_other_bodies(network, db):
     assert count(db, Order) == 1
     # a failed request does not burn its key
     bad = network.order("i-3", [("NOPE", 1)])
-    assert network.merchant.post("/v1/orders", json=bad, headers={"Idempotency-Key": "k3"}
-                                 ).status_code == 422
-    good = network.merchant.post("/v1/orders", json=network.order("i-3"),
-                                 headers={"Idempotency-Key": "k3"})
+    assert (
+        network.merchant.post("/v1/orders", json=bad, headers={"Idempotency-Key": "k3"}).status_code
+        == 422
+    )
+    good = network.merchant.post(
+        "/v1/orders", json=network.order("i-3"), headers={"Idempotency-Key": "k3"}
+    )
     assert good.status_code == 201, good.text
 
 
-@pytest.mark.parametrize(("url", "body", "field"), [
-    ("/v1/facilities", {"code": "X", "name": "X", "country": "ZZ", "timezone": "UTC"},
-     "country"),
-    ("/v1/facilities", {"code": "X", "name": "X", "country": "US", "timezone": "Mars/Base"},
-     "timezone"),
-    ("/v1/facilities", {"code": "X", "name": "X", "country": "US", "timezone": "UTC",
-                        "cutoff_local_time": "25:00"}, "cutoff_local_time"),
-    ("/v1/agreements", {"provider_id": "pty_nope", "facility_codes": ["KS-CHI"]},
-     "provider_id"),
-    ("/v1/inventory/adjustments", {"facility_code": "KS-CHI", "sku": "CANDLE", "quantity": 0,
-                                   "reason": "x"}, "quantity"),
-    ("/v1/inventory/adjustments", {"facility_code": "NOPE", "sku": "CANDLE", "quantity": 1,
-                                   "reason": "x"}, "facility_code"),
-])
+@pytest.mark.parametrize(
+    ("url", "body", "field"),
+    [
+        (
+            "/v1/facilities",
+            {"code": "X", "name": "X", "country": "ZZ", "timezone": "UTC"},
+            "country",
+        ),
+        (
+            "/v1/facilities",
+            {"code": "X", "name": "X", "country": "US", "timezone": "Mars/Base"},
+            "timezone",
+        ),
+        (
+            "/v1/facilities",
+            {
+                "code": "X",
+                "name": "X",
+                "country": "US",
+                "timezone": "UTC",
+                "cutoff_local_time": "25:00",
+            },
+            "cutoff_local_time",
+        ),
+        (
+            "/v1/agreements",
+            {"provider_id": "pty_nope", "facility_codes": ["KS-CHI"]},
+            "provider_id",
+        ),
+        (
+            "/v1/inventory/adjustments",
+            {"facility_code": "KS-CHI", "sku": "CANDLE", "quantity": 0, "reason": "x"},
+            "quantity",
+        ),
+        (
+            "/v1/inventory/adjustments",
+            {"facility_code": "NOPE", "sku": "CANDLE", "quantity": 1, "reason": "x"},
+            "facility_code",
+        ),
+    ],
+)
 def test_bad_setup_input_names_the_field(network, url, body, field):
     r = network.merchant.post(url, json=body)
     assert 400 <= r.status_code < 500, r.text
@@ -97,9 +133,16 @@ def test_bad_setup_input_names_the_field(network, url, body, field):
 
 def test_removing_reserved_stock_is_refused(network):
     network.place(lines=[("CANDLE", 8)])
-    r = network.provider.post("/v1/inventory/adjustments", json={
-        "facility_code": "KS-CHI", "sku": "CANDLE", "quantity": -5, "reason": "damaged",
-        "merchant_id": network.merchant.id})
+    r = network.provider.post(
+        "/v1/inventory/adjustments",
+        json={
+            "facility_code": "KS-CHI",
+            "sku": "CANDLE",
+            "quantity": -5,
+            "reason": "damaged",
+            "merchant_id": network.merchant.id,
+        },
+    )
     assert r.status_code == 422 and r.json()["code"] == "insufficient_unreserved_stock"
     rows = network.merchant.get("/v1/inventory?sku=CANDLE").json()
     assert (rows[0]["on_hand"], rows[0]["reserved"]) == (10, 8)
@@ -107,34 +150,65 @@ def test_removing_reserved_stock_is_refused(network):
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-5, 10**12) | st.text(max_size=12),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner,
-                                                                 max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=5)
+    ),
     max_leaves=20,
 )
-order_like = st.fixed_dictionaries({
-    "channel": st.one_of(st.text(max_size=5), st.integers()),
-    "external_id": st.text(max_size=8),
-    "ship_to": st.one_of(json_values, st.fixed_dictionaries({
-        "name": st.text(max_size=5), "address1": st.text(max_size=5),
-        "city": st.text(max_size=5), "postal_code": st.text(max_size=5),
-        "country": st.sampled_from(["US", "us", "DE", "XX", "", "USA"])})),
-    "lines": st.one_of(json_values, st.lists(st.fixed_dictionaries({
-        "sku": st.sampled_from(["CANDLE", "NOPE", "", "MUG-GLD"]),
-        "quantity": st.one_of(st.integers(-3, 50), st.text(max_size=3), st.none())}),
-        max_size=4)),
-})
+order_like = st.fixed_dictionaries(
+    {
+        "channel": st.one_of(st.text(max_size=5), st.integers()),
+        "external_id": st.text(max_size=8),
+        "ship_to": st.one_of(
+            json_values,
+            st.fixed_dictionaries(
+                {
+                    "name": st.text(max_size=5),
+                    "address1": st.text(max_size=5),
+                    "city": st.text(max_size=5),
+                    "postal_code": st.text(max_size=5),
+                    "country": st.sampled_from(["US", "us", "DE", "XX", "", "USA"]),
+                }
+            ),
+        ),
+        "lines": st.one_of(
+            json_values,
+            st.lists(
+                st.fixed_dictionaries(
+                    {
+                        "sku": st.sampled_from(["CANDLE", "NOPE", "", "MUG-GLD"]),
+                        "quantity": st.one_of(st.integers(-3, 50), st.text(max_size=3), st.none()),
+                    }
+                ),
+                max_size=4,
+            ),
+        ),
+    }
+)
 
 
 @pytest.mark.parametrize("db", ["sqlite"], indirect=True)
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(body=st.one_of(order_like, json_values))
 def test_no_input_causes_a_500(network, body):
-    for url in ("/v1/orders", "/v1/facilities", "/v1/agreements", "/v1/inventory/adjustments",
-                "/v1/skus/bulk"):
-        r = network.merchant.post(url, content=json.dumps(body).encode(),
-                                  headers={"content-type": "application/json"})
+    for url in (
+        "/v1/orders",
+        "/v1/facilities",
+        "/v1/agreements",
+        "/v1/inventory/adjustments",
+        "/v1/skus/bulk",
+    ):
+        r = network.merchant.post(
+            url, content=json.dumps(body).encode(), headers={"content-type": "application/json"}
+        )
         assert r.status_code < 500, (url, body, r.text)
-    r = network.merchant.put("/v1/skus/X", content=json.dumps(body).encode(),
-                             headers={"content-type": "application/json"})
+    r = network.merchant.put(
+        "/v1/skus/X",
+        content=json.dumps(body).encode(),
+        headers={"content-type": "application/json"},
+    )
     assert r.status_code < 500, r.text

@@ -21,8 +21,9 @@ def test_32_clients_race_for_the_last_units(db, make_actor, live_server):
 
     def buy(i: int) -> dict:
         body = network.order(f"race-{i}", [("MUG-GLD", 1)])
-        r = httpx.post(f"{live_server.url}/v1/orders", json=body,
-                       headers=network.merchant.headers, timeout=60)
+        r = httpx.post(
+            f"{live_server.url}/v1/orders", json=body, headers=network.merchant.headers, timeout=60
+        )
         assert r.status_code == 201, r.text
         return r.json()
 
@@ -39,16 +40,19 @@ def test_32_clients_race_for_the_last_units(db, make_actor, live_server):
         assert inventory.ledger_matches_balances(session, network.merchant.id) == []
 
 
-def test_multi_line_orders_racing_in_opposite_key_order_never_deadlock(db, make_actor,
-                                                                        live_server):
+def test_multi_line_orders_racing_in_opposite_key_order_never_deadlock(db, make_actor, live_server):
     network = build_network(make_actor, stock=0)
     network.stock("CANDLE", 12)
     network.stock("TEE-BLK-M", 12)
 
     def buy(i: int) -> int:
         lines = [("CANDLE", 1), ("TEE-BLK-M", 1)] if i % 2 else [("TEE-BLK-M", 1), ("CANDLE", 1)]
-        r = httpx.post(f"{live_server.url}/v1/orders", json=network.order(f"mix-{i}", lines),
-                       headers=network.merchant.headers, timeout=60)
+        r = httpx.post(
+            f"{live_server.url}/v1/orders",
+            json=network.order(f"mix-{i}", lines),
+            headers=network.merchant.headers,
+            timeout=60,
+        )
         return r.status_code
 
     with ThreadPoolExecutor(CLIENTS) as pool:
@@ -60,8 +64,7 @@ def test_multi_line_orders_racing_in_opposite_key_order_never_deadlock(db, make_
         assert inventory.ledger_matches_balances(session, network.merchant.id) == []
 
 
-def test_concurrent_duplicates_with_one_idempotency_key_make_one_order(db, make_actor,
-                                                                       live_server):
+def test_concurrent_duplicates_with_one_idempotency_key_make_one_order(db, make_actor, live_server):
     network = build_network(make_actor)
     body = network.order("dup-1", [("CANDLE", 1)])
     headers = network.merchant.headers | {"Idempotency-Key": "key-123"}
@@ -83,14 +86,14 @@ def test_concurrent_duplicates_with_one_idempotency_key_make_one_order(db, make_
         assert session.scalar(select(func.count()).select_from(Order)) == 1
 
 
-def test_concurrent_same_channel_order_without_keys_makes_one_order(db, make_actor,
-                                                                    live_server):
+def test_concurrent_same_channel_order_without_keys_makes_one_order(db, make_actor, live_server):
     network = build_network(make_actor)
     body = network.order("same-ext", [("CANDLE", 1)])
 
     def send(_: int) -> int:
-        return httpx.post(f"{live_server.url}/v1/orders", json=body,
-                          headers=network.merchant.headers, timeout=60).status_code
+        return httpx.post(
+            f"{live_server.url}/v1/orders", json=body, headers=network.merchant.headers, timeout=60
+        ).status_code
 
     with ThreadPoolExecutor(16) as pool:
         codes = list(pool.map(send, range(16)))

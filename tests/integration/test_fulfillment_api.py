@@ -16,8 +16,10 @@ def test_reject_releases_stock_and_order_can_be_resourced_elsewhere(network, mak
     fo = order["fulfillment_orders"][0]
     assert stock_of(network, "TEE-BLK-M")["reserved"] == 3
 
-    r = network.provider.post(f"/v1/fulfillment-orders/{fo['id']}/reject",
-                              json={"reason": "incorrect_address", "message": "no such street"})
+    r = network.provider.post(
+        f"/v1/fulfillment-orders/{fo['id']}/reject",
+        json={"reason": "incorrect_address", "message": "no such street"},
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert (body["status"], body["request_status"]) == ("closed", "rejected")
@@ -28,13 +30,27 @@ def test_reject_releases_stock_and_order_can_be_resourced_elsewhere(network, mak
     assert order["lines"][0]["backordered_quantity"] == 3
 
     # the merchant's own stockroom gets stock; re-sourcing skips the facility that rejected
-    studio = network.merchant.post("/v1/facilities", json={
-        "code": "NW-ROOM", "name": "Back room", "country": "US",
-        "timezone": "America/New_York", "kind": "stockroom"})
+    studio = network.merchant.post(
+        "/v1/facilities",
+        json={
+            "code": "NW-ROOM",
+            "name": "Back room",
+            "country": "US",
+            "timezone": "America/New_York",
+            "kind": "stockroom",
+        },
+    )
     assert studio.status_code == 201, studio.text
-    r = network.merchant.post("/v1/inventory/adjustments", json={
-        "facility_code": "NW-ROOM", "sku": "TEE-BLK-M", "quantity": 5, "reason": "receipt",
-        "kind": "receipt"})
+    r = network.merchant.post(
+        "/v1/inventory/adjustments",
+        json={
+            "facility_code": "NW-ROOM",
+            "sku": "TEE-BLK-M",
+            "quantity": 5,
+            "reason": "receipt",
+            "kind": "receipt",
+        },
+    )
     assert r.status_code == 201, r.text
     r = network.merchant.post(f"/v1/orders/{order['id']}/source")
     assert r.status_code == 200, r.text
@@ -44,31 +60,42 @@ def test_reject_releases_stock_and_order_can_be_resourced_elsewhere(network, mak
     assert new_fo["facility_code"] == "NW-ROOM"
     # a merchant-run facility skips the handshake
     assert (new_fo["status"], new_fo["request_status"]) == ("open", "unsubmitted")
-    r = network.merchant.post(f"/v1/fulfillment-orders/{new_fo['id']}/shipments", json={
-        "carrier": "USPS", "tracking_number": "9400", "lines": [{"sku": "TEE-BLK-M",
-                                                                 "quantity": 3}]})
+    r = network.merchant.post(
+        f"/v1/fulfillment-orders/{new_fo['id']}/shipments",
+        json={
+            "carrier": "USPS",
+            "tracking_number": "9400",
+            "lines": [{"sku": "TEE-BLK-M", "quantity": 3}],
+        },
+    )
     assert r.status_code == 201, r.text
     assert network.merchant.get(f"/v1/orders/{order['id']}").json()["status"] == "shipped"
 
 
 def test_reject_needs_a_known_reason(network):
     fo = network.place()["fulfillment_orders"][0]
-    r = network.provider.post(f"/v1/fulfillment-orders/{fo['id']}/reject",
-                              json={"reason": "too_busy"})
+    r = network.provider.post(
+        f"/v1/fulfillment-orders/{fo['id']}/reject", json={"reason": "too_busy"}
+    )
     assert r.status_code == 422
     assert r.json()["field"] == "reason"
-    assert network.provider.get(f"/v1/fulfillment-orders/{fo['id']}").json()[
-        "request_status"] == "submitted"
+    assert (
+        network.provider.get(f"/v1/fulfillment-orders/{fo['id']}").json()["request_status"]
+        == "submitted"
+    )
 
 
 def test_holds_by_either_side_and_release(network):
     fo = network.place()["fulfillment_orders"][0]
-    r = network.merchant.post(f"/v1/fulfillment-orders/{fo['id']}/hold",
-                              json={"reason": "awaiting_payment"})
+    r = network.merchant.post(
+        f"/v1/fulfillment-orders/{fo['id']}/hold", json={"reason": "awaiting_payment"}
+    )
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "on_hold"
-    r = network.provider.post(f"/v1/fulfillment-orders/{fo['id']}/hold",
-                              json={"reason": "incorrect_address", "message": "apt number?"})
+    r = network.provider.post(
+        f"/v1/fulfillment-orders/{fo['id']}/hold",
+        json={"reason": "incorrect_address", "message": "apt number?"},
+    )
     assert r.status_code == 200, r.text
     assert len(r.json()["holds"]) == 2
     # accepting while on hold is not allowed, and says why
@@ -99,8 +126,10 @@ def test_cancellation_request_accepted_and_rejected(network):
     assert fo["request_status"] == "cancellation_requested"
     r = network.provider.post(f"/v1/fulfillment-orders/{fo['id']}/accept-cancellation")
     assert r.status_code == 200, r.text
-    assert (r.json()["status"], r.json()["request_status"]) == ("cancelled",
-                                                                 "cancellation_accepted")
+    assert (r.json()["status"], r.json()["request_status"]) == (
+        "cancelled",
+        "cancellation_accepted",
+    )
     order = network.merchant.get(f"/v1/orders/{first['id']}").json()
     assert order["status"] == "cancelled"
     assert order["lines"][0]["cancelled_quantity"] == 4
@@ -108,10 +137,18 @@ def test_cancellation_request_accepted_and_rejected(network):
     fo2 = second["fulfillment_orders"][0]
     network.merchant.post(f"/v1/fulfillment-orders/{fo2['id']}/request-cancellation")
     r = network.provider.post(f"/v1/fulfillment-orders/{fo2['id']}/reject-cancellation")
-    assert (r.json()["status"], r.json()["request_status"]) == ("in_progress",
-                                                                 "cancellation_rejected")
-    r = network.provider.post(f"/v1/fulfillment-orders/{fo2['id']}/shipments", json={
-        "carrier": "UPS", "tracking_number": "1Z1", "lines": [{"sku": "CANDLE", "quantity": 4}]})
+    assert (r.json()["status"], r.json()["request_status"]) == (
+        "in_progress",
+        "cancellation_rejected",
+    )
+    r = network.provider.post(
+        f"/v1/fulfillment-orders/{fo2['id']}/shipments",
+        json={
+            "carrier": "UPS",
+            "tracking_number": "1Z1",
+            "lines": [{"sku": "CANDLE", "quantity": 4}],
+        },
+    )
     assert r.status_code == 201 and r.json()["status"] == "closed"
     candle = stock_of(network, "CANDLE")
     assert (candle["on_hand"], candle["reserved"], candle["available"]) == (6, 0, 6)
@@ -126,8 +163,9 @@ def test_cancel_before_acceptance_releases_at_once(network):
     assert body["fulfillment_orders"][0]["status"] == "cancelled"
     assert stock_of(network, "MUG-GLD")["available"] == 10
     assert network.merchant.post(f"/v1/orders/{order['id']}/cancel").status_code == 409
-    tasks = network.provider.get(f"/v1/tasks?fulfillment_order_id="
-                                 f"{body['fulfillment_orders'][0]['id']}").json()
+    tasks = network.provider.get(
+        f"/v1/tasks?fulfillment_order_id={body['fulfillment_orders'][0]['id']}"
+    ).json()
     assert tasks and {t["status"] for t in tasks} == {"cancelled"}
 
 
@@ -135,16 +173,25 @@ def test_close_incomplete_after_partial_shipment(network):
     order = network.place(lines=[("TEE-BLK-M", 3)])
     fo = order["fulfillment_orders"][0]
     network.provider.post(f"/v1/fulfillment-orders/{fo['id']}/accept")
-    r = network.provider.post(f"/v1/fulfillment-orders/{fo['id']}/shipments", json={
-        "carrier": "UPS", "tracking_number": "1Z2", "lines": [{"sku": "TEE-BLK-M", "quantity": 1}]})
+    r = network.provider.post(
+        f"/v1/fulfillment-orders/{fo['id']}/shipments",
+        json={
+            "carrier": "UPS",
+            "tracking_number": "1Z2",
+            "lines": [{"sku": "TEE-BLK-M", "quantity": 1}],
+        },
+    )
     assert r.status_code == 201
     r = network.provider.post(f"/v1/fulfillment-orders/{fo['id']}/close")
     assert r.status_code == 200, r.text
     assert (r.json()["status"], r.json()["request_status"]) == ("incomplete", "closed")
     order = network.merchant.get(f"/v1/orders/{order['id']}").json()
     line = order["lines"][0]
-    assert (line["shipped_quantity"], line["reserved_quantity"],
-            line["backordered_quantity"]) == (1, 0, 2)
+    assert (line["shipped_quantity"], line["reserved_quantity"], line["backordered_quantity"]) == (
+        1,
+        0,
+        2,
+    )
     assert order["status"] == "backordered"
     tee = stock_of(network, "TEE-BLK-M")
     assert (tee["on_hand"], tee["reserved"]) == (9, 0)
@@ -153,8 +200,11 @@ def test_close_incomplete_after_partial_shipment(network):
 def test_shipment_bad_input(network):
     fo = network.place(lines=[("TEE-BLK-M", 2)])["fulfillment_orders"][0]
     url = f"/v1/fulfillment-orders/{fo['id']}/shipments"
-    body = {"carrier": "UPS", "tracking_number": "1", "lines": [{"sku": "TEE-BLK-M",
-                                                                "quantity": 1}]}
+    body = {
+        "carrier": "UPS",
+        "tracking_number": "1",
+        "lines": [{"sku": "TEE-BLK-M", "quantity": 1}],
+    }
     r = network.provider.post(url, json=body)  # not accepted yet
     assert r.status_code == 409 and r.json()["code"] == "invalid_transition"
     network.provider.post(f"/v1/fulfillment-orders/{fo['id']}/accept")
@@ -162,8 +212,7 @@ def test_shipment_bad_input(network):
     assert r.status_code == 422 and r.json()["field"] == "lines[0].quantity"
     r = network.provider.post(url, json={**body, "lines": [{"sku": "CANDLE", "quantity": 1}]})
     assert r.status_code == 422 and r.json()["field"] == "lines[0].sku"
-    r = network.provider.post(url, json={**body, "lines": [{"sku": "TEE-BLK-M",
-                                                            "quantity": 0}]})
+    r = network.provider.post(url, json={**body, "lines": [{"sku": "TEE-BLK-M", "quantity": 0}]})
     assert r.status_code == 422 and r.json()["field"].startswith("body.lines.0.quantity")
     # the merchant cannot ship a provider's work
     r = network.merchant.post(url, json=body)

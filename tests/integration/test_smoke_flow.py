@@ -6,13 +6,25 @@ from __future__ import annotations
 def setup_network(make_actor):
     merchant = make_actor("merchant", "Northwind Goods")
     provider = make_actor("provider", "Keystone Logistics")
-    r = provider.post("/v1/facilities", json={
-        "code": "KS-CHI", "name": "Chicago DC", "country": "US", "timezone": "America/Chicago",
-        "cutoff_local_time": "14:00"})
+    r = provider.post(
+        "/v1/facilities",
+        json={
+            "code": "KS-CHI",
+            "name": "Chicago DC",
+            "country": "US",
+            "timezone": "America/Chicago",
+            "cutoff_local_time": "14:00",
+        },
+    )
     assert r.status_code == 201, r.text
-    r = merchant.post("/v1/agreements", json={
-        "provider_id": provider.id, "facility_codes": ["KS-CHI"],
-        "template": "classic_semi_managed"})
+    r = merchant.post(
+        "/v1/agreements",
+        json={
+            "provider_id": provider.id,
+            "facility_codes": ["KS-CHI"],
+            "template": "classic_semi_managed",
+        },
+    )
     assert r.status_code == 201, r.text
     agreement = r.json()
     assert agreement["status"] == "proposed" and agreement["version"] == 1
@@ -20,27 +32,49 @@ def setup_network(make_actor):
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "active"
     for sku, tags in (("TEE-BLK-M", ["apparel"]), ("MUG-GLD", ["premium", "fragile"])):
-        r = merchant.put(f"/v1/skus/{sku}", json={
-            "name": sku, "weight_g": 300, "length_mm": 100, "width_mm": 100, "height_mm": 50,
-            "tags": tags})
+        r = merchant.put(
+            f"/v1/skus/{sku}",
+            json={
+                "name": sku,
+                "weight_g": 300,
+                "length_mm": 100,
+                "width_mm": 100,
+                "height_mm": 50,
+                "tags": tags,
+            },
+        )
         assert r.status_code == 200, r.text
-        r = provider.post("/v1/inventory/adjustments", json={
-            "facility_code": "KS-CHI", "sku": sku, "quantity": 10, "reason": "receipt",
-            "kind": "receipt", "merchant_id": merchant.id})
+        r = provider.post(
+            "/v1/inventory/adjustments",
+            json={
+                "facility_code": "KS-CHI",
+                "sku": sku,
+                "quantity": 10,
+                "reason": "receipt",
+                "kind": "receipt",
+                "merchant_id": merchant.id,
+            },
+        )
         assert r.status_code == 201, r.text
     return merchant, provider, agreement
 
 
 ORDER = {
-    "channel": "web", "external_id": "1001",
-    "ship_to": {"name": "Ada Lane", "address1": "1 Main St", "city": "Austin",
-                "postal_code": "78701", "country": "US"},
+    "channel": "web",
+    "external_id": "1001",
+    "ship_to": {
+        "name": "Ada Lane",
+        "address1": "1 Main St",
+        "city": "Austin",
+        "postal_code": "78701",
+        "country": "US",
+    },
     "lines": [{"sku": "TEE-BLK-M", "quantity": 2}, {"sku": "MUG-GLD", "quantity": 1}],
 }
 
 
 def test_order_to_shipment(make_actor):
-    merchant, provider, agreement = setup_network(make_actor)
+    merchant, provider, _ = setup_network(make_actor)
     r = merchant.post("/v1/orders", json=ORDER)
     assert r.status_code == 201, r.text
     order = r.json()
@@ -58,13 +92,24 @@ def test_order_to_shipment(make_actor):
     r = provider.post(f"/v1/fulfillment-orders/{fo['id']}/accept")
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "in_progress"
-    r = provider.post(f"/v1/fulfillment-orders/{fo['id']}/shipments", json={
-        "carrier": "UPS", "tracking_number": "1Z999", "lines": [{"sku": "TEE-BLK-M", "quantity": 1}]})
+    r = provider.post(
+        f"/v1/fulfillment-orders/{fo['id']}/shipments",
+        json={
+            "carrier": "UPS",
+            "tracking_number": "1Z999",
+            "lines": [{"sku": "TEE-BLK-M", "quantity": 1}],
+        },
+    )
     assert r.status_code == 201, r.text
     assert r.json()["status"] == "in_progress"
-    r = provider.post(f"/v1/fulfillment-orders/{fo['id']}/shipments", json={
-        "carrier": "UPS", "tracking_number": "1Z998",
-        "lines": [{"sku": "TEE-BLK-M", "quantity": 1}, {"sku": "MUG-GLD", "quantity": 1}]})
+    r = provider.post(
+        f"/v1/fulfillment-orders/{fo['id']}/shipments",
+        json={
+            "carrier": "UPS",
+            "tracking_number": "1Z998",
+            "lines": [{"sku": "TEE-BLK-M", "quantity": 1}, {"sku": "MUG-GLD", "quantity": 1}],
+        },
+    )
     assert r.status_code == 201, r.text
     assert r.json()["status"] == "closed"
     order = merchant.get(f"/v1/orders/{order['id']}").json()

@@ -62,9 +62,17 @@ def test_provider_sees_only_its_work_and_not_orders(network):
 def test_a_provider_cannot_post_stock_for_a_merchant_without_agreement(network, outsiders):
     other_merchant, _ = outsiders
     other_merchant.put("/v1/skus/X-1", json={"name": "x"})
-    r = network.provider.post("/v1/inventory/adjustments", json={
-        "facility_code": "KS-CHI", "sku": "X-1", "quantity": 5, "reason": "receipt",
-        "kind": "receipt", "merchant_id": other_merchant.id})
+    r = network.provider.post(
+        "/v1/inventory/adjustments",
+        json={
+            "facility_code": "KS-CHI",
+            "sku": "X-1",
+            "quantity": 5,
+            "reason": "receipt",
+            "kind": "receipt",
+            "merchant_id": other_merchant.id,
+        },
+    )
     assert r.status_code == 404
     assert r.json()["field"] == "merchant_id"
 

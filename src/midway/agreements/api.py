@@ -22,14 +22,19 @@ class TermsIn(StrictModel):
     """Terms of an agreement version."""
 
     facility_codes: list[str] = Field(description="the provider's facilities that serve you")
-    template: str | None = Field(None, description="classic_semi_managed | fully_managed | "
-                                                   "in_house (default classic_semi_managed)")
-    matrix: dict[str, Any] | None = Field(None, description="rules and defaults; overrides "
-                                                            "the template")
+    template: str | None = Field(
+        None,
+        description="classic_semi_managed | fully_managed | "
+        "in_house (default classic_semi_managed)",
+    )
+    matrix: dict[str, Any] | None = Field(
+        None, description="rules and defaults; overrides the template"
+    )
     scope: dict[str, Any] | None = Field(None, description="sku_tags, skus, channels, countries")
     data_sharing: dict[str, Any] | None = None
-    auto_submit: bool = Field(True, description="submit new fulfillment orders to the "
-                                                "provider automatically")
+    auto_submit: bool = Field(
+        True, description="submit new fulfillment orders to the provider automatically"
+    )
 
     def terms(self) -> service.Terms:
         """As the service's value."""
@@ -92,23 +97,39 @@ def _out(session: Any, agreement: Agreement, versions: list[AgreementVersion]) -
     codes = {f.id: f.code for f in session.query(Facility).filter(Facility.id.in_(ids))}
     latest = versions[0]
     return AgreementOut(
-        id=agreement.id, merchant_id=agreement.merchant_id, provider_id=agreement.provider_id,
-        name=agreement.name, status=latest.status, version=latest.version,
+        id=agreement.id,
+        merchant_id=agreement.merchant_id,
+        provider_id=agreement.provider_id,
+        name=agreement.name,
+        status=latest.status,
+        version=latest.version,
         active_version=agreement.active_version,
-        versions=[VersionOut(
-            version=v.version, status=v.status,
-            facility_codes=[codes.get(f, f) for f in v.facility_ids], template=v.template,
-            matrix=v.matrix, scope=v.scope, data_sharing=v.data_sharing,
-            auto_submit=v.auto_submit, proposed_by=v.proposed_by, proposed_at=v.proposed_at,
-            decided_at=v.decided_at) for v in versions])
+        versions=[
+            VersionOut(
+                version=v.version,
+                status=v.status,
+                facility_codes=[codes.get(f, f) for f in v.facility_ids],
+                template=v.template,
+                matrix=v.matrix,
+                scope=v.scope,
+                data_sharing=v.data_sharing,
+                auto_submit=v.auto_submit,
+                proposed_by=v.proposed_by,
+                proposed_at=v.proposed_at,
+                decided_at=v.decided_at,
+            )
+            for v in versions
+        ],
+    )
 
 
 @router.post("/v1/agreements", response_model=AgreementOut, status_code=201)
 def propose(body: AgreementIn, principal: CurrentPrincipal, db: Db) -> AgreementOut:
     """A merchant proposes an agreement to a provider (status proposed, version 1)."""
     with db.transaction() as session:
-        agreement, _ = service.propose(session, principal, provider_id=body.provider_id,
-                                       terms=body.terms(), name=body.name)
+        agreement, _ = service.propose(
+            session, principal, provider_id=body.provider_id, terms=body.terms(), name=body.name
+        )
         return _out(session, *service.get(session, principal, agreement.id))
 
 
@@ -116,8 +137,10 @@ def propose(body: AgreementIn, principal: CurrentPrincipal, db: Db) -> Agreement
 def list_agreements(principal: CurrentPrincipal, db: Db) -> list[AgreementOut]:
     """The agreements the caller is a party to."""
     with db.transaction(write=False) as session:
-        return [_out(session, *service.get(session, principal, a.id))
-                for a in service.list_visible(session, principal)]
+        return [
+            _out(session, *service.get(session, principal, a.id))
+            for a in service.list_visible(session, principal)
+        ]
 
 
 @router.get("/v1/agreements/{agreement_id}", response_model=AgreementOut)
@@ -127,10 +150,10 @@ def get_agreement(agreement_id: str, principal: CurrentPrincipal, db: Db) -> Agr
         return _out(session, *service.get(session, principal, agreement_id))
 
 
-@router.post("/v1/agreements/{agreement_id}/versions", response_model=AgreementOut,
-             status_code=201)
-def propose_version(agreement_id: str, body: TermsIn, principal: CurrentPrincipal, db: Db
-                    ) -> AgreementOut:
+@router.post("/v1/agreements/{agreement_id}/versions", response_model=AgreementOut, status_code=201)
+def propose_version(
+    agreement_id: str, body: TermsIn, principal: CurrentPrincipal, db: Db
+) -> AgreementOut:
     """Propose changed terms as a new version; the current one stays in force until accepted."""
     with db.transaction() as session:
         service.propose_version(session, principal, agreement_id, body.terms())
@@ -154,15 +177,37 @@ def decline(agreement_id: str, principal: CurrentPrincipal, db: Db) -> Agreement
 
 
 @router.get("/v1/agreements/{agreement_id}/matrix/resolve", response_model=Resolution)
-def resolve(agreement_id: str, process: str, principal: CurrentPrincipal, db: Db,
-            sku: str | None = None, channel: str | None = None, country: str | None = None,
-            order_value: Decimal | None = None, version: int | None = None) -> Resolution:
+def resolve(
+    agreement_id: str,
+    process: str,
+    principal: CurrentPrincipal,
+    db: Db,
+    sku: str | None = None,
+    channel: str | None = None,
+    country: str | None = None,
+    order_value: Decimal | None = None,
+    version: int | None = None,
+) -> Resolution:
     """Who owns ``process`` for this SKU, channel, destination and order value, and why."""
     with db.transaction(write=False) as session:
         decision, number = service.resolve_for(
-            session, principal, agreement_id, process=process, sku=sku, channel=channel,
-            country=country, order_value=order_value, version=version)
-    return Resolution(process=decision.process, owner=decision.owner, rule=decision.rule_id,
-                      reason=decision.reason, facility=decision.facility,
-                      sla_target=decision.sla_target, cost_bearer=decision.cost_bearer,
-                      agreement_version=number)
+            session,
+            principal,
+            agreement_id,
+            process=process,
+            sku=sku,
+            channel=channel,
+            country=country,
+            order_value=order_value,
+            version=version,
+        )
+    return Resolution(
+        process=decision.process,
+        owner=decision.owner,
+        rule=decision.rule_id,
+        reason=decision.reason,
+        facility=decision.facility,
+        sla_target=decision.sla_target,
+        cost_bearer=decision.cost_bearer,
+        agreement_version=number,
+    )

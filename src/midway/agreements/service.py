@@ -57,7 +57,10 @@ class ActiveTerms:
 
 def _visible(session: Session, principal: Principal, agreement_id: str) -> Agreement:
     agreement = session.get(Agreement, agreement_id)
-    if agreement is None or principal.party_id not in (agreement.merchant_id, agreement.provider_id):
+    if agreement is None or principal.party_id not in (
+        agreement.merchant_id,
+        agreement.provider_id,
+    ):
         raise NotFound(f"no agreement {agreement_id}")
     return agreement
 
@@ -74,11 +77,15 @@ def _build_terms(session: Session, provider_id: str, terms: Terms) -> dict[str, 
         raise InvalidInput("name at least one of the provider's facilities", field="facility_codes")
     facility_ids = []
     for i, code in enumerate(terms.facility_codes):
-        fid = session.scalar(select(Facility.id).where(
-            Facility.party_id == provider_id, Facility.code == code))
+        fid = session.scalar(
+            select(Facility.id).where(Facility.party_id == provider_id, Facility.code == code)
+        )
         if fid is None:
-            raise InvalidInput(f"the provider runs no facility '{code}'",
-                               field=f"facility_codes[{i}]", code="unknown_facility")
+            raise InvalidInput(
+                f"the provider runs no facility '{code}'",
+                field=f"facility_codes[{i}]",
+                code="unknown_facility",
+            )
         facility_ids.append(fid)
     if terms.matrix is not None:
         matrix = parse_matrix(terms.matrix)
@@ -87,67 +94,108 @@ def _build_terms(session: Session, provider_id: str, terms: Terms) -> dict[str, 
         template_name = terms.template or DEFAULT_TEMPLATE
         matrix = template(template_name)
     return {
-        "facility_ids": facility_ids, "template": template_name,
-        "matrix": matrix_to_dict(matrix), "scope": scope_to_dict(parse_scope(terms.scope)),
-        "data_sharing": terms.data_sharing, "auto_submit": terms.auto_submit,
+        "facility_ids": facility_ids,
+        "template": template_name,
+        "matrix": matrix_to_dict(matrix),
+        "scope": scope_to_dict(parse_scope(terms.scope)),
+        "data_sharing": terms.data_sharing,
+        "auto_submit": terms.auto_submit,
     }
 
 
-def propose(session: Session, principal: Principal, *, provider_id: str, terms: Terms,
-            name: str | None = None) -> tuple[Agreement, AgreementVersion]:
+def propose(
+    session: Session,
+    principal: Principal,
+    *,
+    provider_id: str,
+    terms: Terms,
+    name: str | None = None,
+) -> tuple[Agreement, AgreementVersion]:
     """A merchant proposes a new agreement to a provider (version 1, status proposed)."""
     principal.require("admin")
     principal.require_kind("merchant", "propose an agreement")
     provider = session.get(Party, provider_id)
     if provider is None or provider.kind != "provider":
-        raise InvalidInput(f"no provider {provider_id}", field="provider_id", code="unknown_provider")
+        raise InvalidInput(
+            f"no provider {provider_id}", field="provider_id", code="unknown_provider"
+        )
     content = _build_terms(session, provider_id, terms)
     now = utcnow()
-    agreement = Agreement(id=new_id("agr"), merchant_id=principal.party_id, provider_id=provider_id,
-                          name=name, active_version=None, latest_version=1, created_at=now)
-    version = AgreementVersion(agreement_id=agreement.id, version=1, merchant_id=principal.party_id,
-                               status="proposed", proposed_by=principal.party_id,
-                               proposed_at=now, decided_at=None, **content)
+    agreement = Agreement(
+        id=new_id("agr"),
+        merchant_id=principal.party_id,
+        provider_id=provider_id,
+        name=name,
+        active_version=None,
+        latest_version=1,
+        created_at=now,
+    )
+    version = AgreementVersion(
+        agreement_id=agreement.id,
+        version=1,
+        merchant_id=principal.party_id,
+        status="proposed",
+        proposed_by=principal.party_id,
+        proposed_at=now,
+        decided_at=None,
+        **content,
+    )
     session.add_all([agreement, version])
     session.flush()
     _event(session, agreement, "agreement.proposed", principal, version=1)
     return agreement, version
 
 
-def propose_version(session: Session, principal: Principal, agreement_id: str, terms: Terms
-                    ) -> AgreementVersion:
+def propose_version(
+    session: Session, principal: Principal, agreement_id: str, terms: Terms
+) -> AgreementVersion:
     """Either party proposes changed terms as a new version; the old one stays as it is."""
     principal.require("admin")
     agreement = _visible(session, principal, agreement_id)
-    pending = session.scalar(select(AgreementVersion.version).where(
-        AgreementVersion.agreement_id == agreement_id, AgreementVersion.status == "proposed"))
+    pending = session.scalar(
+        select(AgreementVersion.version).where(
+            AgreementVersion.agreement_id == agreement_id, AgreementVersion.status == "proposed"
+        )
+    )
     if pending is not None:
-        raise InvalidState(f"version {pending} is still awaiting a decision",
-                           code="version_pending")
+        raise InvalidState(
+            f"version {pending} is still awaiting a decision", code="version_pending"
+        )
     content = _build_terms(session, agreement.provider_id, terms)
     agreement.latest_version += 1
-    version = AgreementVersion(agreement_id=agreement_id, version=agreement.latest_version,
-                               merchant_id=agreement.merchant_id, status="proposed",
-                               proposed_by=principal.party_id, proposed_at=utcnow(),
-                               decided_at=None, **content)
+    version = AgreementVersion(
+        agreement_id=agreement_id,
+        version=agreement.latest_version,
+        merchant_id=agreement.merchant_id,
+        status="proposed",
+        proposed_by=principal.party_id,
+        proposed_at=utcnow(),
+        decided_at=None,
+        **content,
+    )
     session.add(version)
     session.flush()
     _event(session, agreement, "agreement.proposed", principal, version=version.version)
     return version
 
 
-def decide(session: Session, principal: Principal, agreement_id: str, *, accept: bool
-           ) -> tuple[Agreement, AgreementVersion]:
+def decide(
+    session: Session, principal: Principal, agreement_id: str, *, accept: bool
+) -> tuple[Agreement, AgreementVersion]:
     """The party that did not propose the pending version accepts or declines it."""
     principal.require("admin")
     agreement = _visible(session, principal, agreement_id)
-    version = session.scalar(select(AgreementVersion).where(
-        AgreementVersion.agreement_id == agreement_id, AgreementVersion.status == "proposed"))
+    version = session.scalar(
+        select(AgreementVersion).where(
+            AgreementVersion.agreement_id == agreement_id, AgreementVersion.status == "proposed"
+        )
+    )
     if version is None:
         raise InvalidState("no version is awaiting a decision", code="nothing_to_decide")
     if version.proposed_by == principal.party_id:
-        raise Conflict("the other party must accept or decline what you proposed",
-                       code="own_proposal")
+        raise Conflict(
+            "the other party must accept or decline what you proposed", code="own_proposal"
+        )
     now = utcnow()
     version.decided_at = now
     if accept:
@@ -163,56 +211,102 @@ def decide(session: Session, principal: Principal, agreement_id: str, *, accept:
     return agreement, version
 
 
-def _event(session: Session, agreement: Agreement, kind: str, principal: Principal,
-           **data: Any) -> None:
-    emit(session, [NewEvent(type=kind, merchant_id=agreement.merchant_id,
-                            provider_id=agreement.provider_id, subject_type="agreement",
-                            subject_id=agreement.id, actor_party_id=principal.party_id,
-                            data={"agreement_id": agreement.id, **data})])
+def _event(
+    session: Session, agreement: Agreement, kind: str, principal: Principal, **data: Any
+) -> None:
+    emit(
+        session,
+        [
+            NewEvent(
+                type=kind,
+                merchant_id=agreement.merchant_id,
+                provider_id=agreement.provider_id,
+                subject_type="agreement",
+                subject_id=agreement.id,
+                actor_party_id=principal.party_id,
+                data={"agreement_id": agreement.id, **data},
+            )
+        ],
+    )
 
 
-def get(session: Session, principal: Principal, agreement_id: str
-        ) -> tuple[Agreement, list[AgreementVersion]]:
+def get(
+    session: Session, principal: Principal, agreement_id: str
+) -> tuple[Agreement, list[AgreementVersion]]:
     """An agreement with all its versions, newest first."""
     agreement = _visible(session, principal, agreement_id)
-    versions = list(session.scalars(select(AgreementVersion).where(
-        AgreementVersion.agreement_id == agreement_id).order_by(AgreementVersion.version.desc())))
+    versions = list(
+        session.scalars(
+            select(AgreementVersion)
+            .where(AgreementVersion.agreement_id == agreement_id)
+            .order_by(AgreementVersion.version.desc())
+        )
+    )
     return agreement, versions
 
 
 def list_visible(session: Session, principal: Principal) -> list[Agreement]:
     """Agreements the caller is a party to."""
-    return list(session.scalars(select(Agreement).where(or_(
-        Agreement.merchant_id == principal.party_id, Agreement.provider_id == principal.party_id,
-    )).order_by(Agreement.created_at)))
+    return list(
+        session.scalars(
+            select(Agreement)
+            .where(
+                or_(
+                    Agreement.merchant_id == principal.party_id,
+                    Agreement.provider_id == principal.party_id,
+                )
+            )
+            .order_by(Agreement.created_at)
+        )
+    )
 
 
 def active_terms(session: Session, merchant_id: str) -> list[ActiveTerms]:
     """Every active agreement version of a merchant, parsed (used by sourcing and tasks)."""
     rows = session.execute(
         select(Agreement.provider_id, AgreementVersion)
-        .join(AgreementVersion, (AgreementVersion.agreement_id == Agreement.id)
-              & (AgreementVersion.version == Agreement.active_version))
+        .join(
+            AgreementVersion,
+            (AgreementVersion.agreement_id == Agreement.id)
+            & (AgreementVersion.version == Agreement.active_version),
+        )
         .where(Agreement.merchant_id == merchant_id)
         .order_by(Agreement.created_at)
     ).all()
     return [
-        ActiveTerms(agreement_id=v.agreement_id, version=v.version, provider_id=provider_id,
-                    facility_ids=tuple(v.facility_ids), matrix=parse_matrix(v.matrix),
-                    scope=parse_scope(v.scope), auto_submit=v.auto_submit)
+        ActiveTerms(
+            agreement_id=v.agreement_id,
+            version=v.version,
+            provider_id=provider_id,
+            facility_ids=tuple(v.facility_ids),
+            matrix=parse_matrix(v.matrix),
+            scope=parse_scope(v.scope),
+            auto_submit=v.auto_submit,
+        )
         for provider_id, v in rows
     ]
 
 
 def serves(session: Session, *, merchant_id: str, provider_id: str, facility_id: str) -> bool:
     """True when an active agreement lets the provider's facility serve the merchant."""
-    return any(t.provider_id == provider_id and facility_id in t.facility_ids
-               for t in active_terms(session, merchant_id))
+    return any(
+        t.provider_id == provider_id and facility_id in t.facility_ids
+        for t in active_terms(session, merchant_id)
+    )
 
 
-def resolve_for(session: Session, principal: Principal, agreement_id: str, *, process: str,
-                sku: str | None, channel: str | None, country: str | None,
-                order_value: Decimal | None, version: int | None = None) -> tuple[Decision, int]:
+def resolve_for(
+    session: Session,
+    principal: Principal,
+    agreement_id: str,
+    *,
+    process: str,
+    sku: str | None,
+    channel: str | None,
+    country: str | None,
+    order_value: Decimal | None,
+    version: int | None = None,
+) -> tuple[Decision, int]:
     """Who owns ``process`` under this agreement for the given context, and why."""
     agreement = _visible(session, principal, agreement_id)
     number = version or agreement.active_version or agreement.latest_version
@@ -220,6 +314,11 @@ def resolve_for(session: Session, principal: Principal, agreement_id: str, *, pr
     tags: frozenset[str] = frozenset()
     if sku is not None:
         tags = frozenset(catalog.get_sku(session, agreement.merchant_id, sku, field="sku").tags)
-    ctx = Context(sku=sku, sku_tags=tags, channel=channel,
-                  country=country.upper() if country else None, order_value=order_value)
+    ctx = Context(
+        sku=sku,
+        sku_tags=tags,
+        channel=channel,
+        country=country.upper() if country else None,
+        order_value=order_value,
+    )
     return resolve(parse_matrix(terms.matrix), process, ctx), number

@@ -37,10 +37,16 @@ class SkuBody(StrictModel):
     def to_input(self, sku: str) -> service.SkuInput:
         """As the service's value."""
         return service.SkuInput(
-            sku=sku, name=self.name, weight_g=self.weight_g, length_mm=self.length_mm,
-            width_mm=self.width_mm, height_mm=self.height_mm, tags=self.tags,
+            sku=sku,
+            name=self.name,
+            weight_g=self.weight_g,
+            length_mm=self.length_mm,
+            width_mm=self.width_mm,
+            height_mm=self.height_mm,
+            tags=self.tags,
             components=[(c.sku, c.quantity) for c in self.components or []],
-            packaging_instructions=self.packaging_instructions)
+            packaging_instructions=self.packaging_instructions,
+        )
 
 
 class SkuItem(SkuBody):
@@ -95,7 +101,8 @@ def bulk(body: BulkIn, principal: CurrentPrincipal, db: Db) -> BulkOut:
     """Create or update many SKUs; any bad item rejects the whole batch, listing every problem."""
     with db.transaction() as session:
         created, updated = service.upsert_many(
-            session, principal, [item.to_input(item.sku) for item in body.skus])
+            session, principal, [item.to_input(item.sku) for item in body.skus]
+        )
     return BulkOut(created=created, updated=updated)
 
 
@@ -108,10 +115,19 @@ def get_sku(sku: str, principal: CurrentPrincipal, db: Db) -> SkuOut:
 
 
 @router.get("/v1/skus", response_model=list[SkuOut])
-def list_skus(principal: CurrentPrincipal, db: Db, tag: str | None = None,
-              after: str | None = None, limit: int = Query(100, ge=1, le=1000)) -> list[SkuOut]:
+def list_skus(
+    principal: CurrentPrincipal,
+    db: Db,
+    tag: str | None = None,
+    after: str | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+) -> list[SkuOut]:
     """A page of the caller's SKUs by code."""
     principal.require_kind("merchant", "read the catalog")
     with db.transaction(write=False) as session:
-        return [_out(r) for r in service.list_skus(session, principal.party_id, tag=tag,
-                                                   limit=limit, after=after)]
+        return [
+            _out(r)
+            for r in service.list_skus(
+                session, principal.party_id, tag=tag, limit=limit, after=after
+            )
+        ]

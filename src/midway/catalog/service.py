@@ -68,8 +68,9 @@ def _check(item: SkuInput, where: str) -> list[tuple[str, str]]:
     return problems
 
 
-def upsert_many(session: Session, principal: Principal, items: Sequence[SkuInput]
-                ) -> tuple[int, int]:
+def upsert_many(
+    session: Session, principal: Principal, items: Sequence[SkuInput]
+) -> tuple[int, int]:
     """Create or update SKUs, all or nothing; returns (created, updated)."""
     principal.require("operator")
     principal.require_kind("merchant", "manage the catalog")
@@ -81,8 +82,9 @@ def upsert_many(session: Session, principal: Principal, items: Sequence[SkuInput
     if len(set(codes)) != len(codes):
         dupes = sorted({c for c in codes if codes.count(c) > 1})
         errors.append(RowError(-1, "sku", f"listed more than once: {', '.join(dupes)}"))
-    existing = skus_by_code(session, principal.party_id, codes + [
-        c for i in items for c, _ in i.components])
+    existing = skus_by_code(
+        session, principal.party_id, codes + [c for i in items for c, _ in i.components]
+    )
     batch = {i.sku: i for i in items}
     for index, item in enumerate(items):
         for ci, (component, _) in enumerate(item.components):
@@ -97,21 +99,37 @@ def upsert_many(session: Session, principal: Principal, items: Sequence[SkuInput
         raise InvalidInput(
             f"{len(errors)} problem(s); nothing was saved. First: {errors[0].field}: "
             f"{errors[0].message}",
-            field=errors[0].field, code="invalid_skus",
-            errors=[{"position": e.position, "field": e.field, "message": e.message}
-                    for e in errors],
+            field=errors[0].field,
+            code="invalid_skus",
+            errors=[
+                {"position": e.position, "field": e.field, "message": e.message} for e in errors
+            ],
         )
     now = utcnow()
     created = updated = 0
     for item in items:
         row = existing.get(item.sku)
-        values = dict(name=item.name.strip(), weight_g=item.weight_g, length_mm=item.length_mm,
-                      width_mm=item.width_mm, height_mm=item.height_mm, tags=sorted(set(item.tags)),
-                      components=[{"sku": c, "quantity": q} for c, q in item.components],
-                      packaging_instructions=item.packaging_instructions, updated_at=now)
+        values = dict(
+            name=item.name.strip(),
+            weight_g=item.weight_g,
+            length_mm=item.length_mm,
+            width_mm=item.width_mm,
+            height_mm=item.height_mm,
+            tags=sorted(set(item.tags)),
+            components=[{"sku": c, "quantity": q} for c, q in item.components],
+            packaging_instructions=item.packaging_instructions,
+            updated_at=now,
+        )
         if row is None:
-            session.add(Sku(id=new_id("sku"), merchant_id=principal.party_id, sku=item.sku,
-                            created_at=now, **values))
+            session.add(
+                Sku(
+                    id=new_id("sku"),
+                    merchant_id=principal.party_id,
+                    sku=item.sku,
+                    created_at=now,
+                    **values,
+                )
+            )
             created += 1
         else:
             for key, value in values.items():
@@ -138,8 +156,14 @@ def skus_by_code(session: Session, merchant_id: str, codes: Iterable[str]) -> di
     return {r.sku: r for r in rows}
 
 
-def list_skus(session: Session, merchant_id: str, *, tag: str | None = None, limit: int = 100,
-              after: str | None = None) -> list[Sku]:
+def list_skus(
+    session: Session,
+    merchant_id: str,
+    *,
+    tag: str | None = None,
+    limit: int = 100,
+    after: str | None = None,
+) -> list[Sku]:
     """A page of the merchant's SKUs ordered by code."""
     query = select(Sku).where(Sku.merchant_id == merchant_id).order_by(Sku.sku).limit(limit)
     if after:
@@ -148,8 +172,17 @@ def list_skus(session: Session, merchant_id: str, *, tag: str | None = None, lim
     return [r for r in rows if tag is None or tag in r.tags]
 
 
-CSV_COLUMNS = ("sku", "name", "weight_g", "length_mm", "width_mm", "height_mm", "tags",
-               "components", "packaging_instructions")
+CSV_COLUMNS = (
+    "sku",
+    "name",
+    "weight_g",
+    "length_mm",
+    "width_mm",
+    "height_mm",
+    "tags",
+    "components",
+    "packaging_instructions",
+)
 
 
 def parse_csv(text: str) -> list[SkuInput]:
@@ -170,9 +203,13 @@ def parse_csv(text: str) -> list[SkuInput]:
         except ValueError as exc:
             errors.append({"line": line, "message": str(exc)})
     if errors:
-        raise InvalidInput(f"{len(errors)} bad row(s); nothing was imported. First: line "
-                           f"{errors[0]['line']}: {errors[0]['message']}",
-                           field=f"line {errors[0]['line']}", code="invalid_csv", errors=errors)
+        raise InvalidInput(
+            f"{len(errors)} bad row(s); nothing was imported. First: line "
+            f"{errors[0]['line']}: {errors[0]['message']}",
+            field=f"line {errors[0]['line']}",
+            code="invalid_csv",
+            errors=errors,
+        )
     return items
 
 
@@ -193,9 +230,12 @@ def _csv_row(row: dict[str, str | None]) -> SkuInput:
         except ValueError:
             raise ValueError(f"components: '{part}' is not SKU:quantity") from None
     return SkuInput(
-        sku=(row.get("sku") or "").strip(), name=(row.get("name") or "").strip(),
-        weight_g=_int(row, "weight_g"), length_mm=_int(row, "length_mm"),
-        width_mm=_int(row, "width_mm"), height_mm=_int(row, "height_mm"),
+        sku=(row.get("sku") or "").strip(),
+        name=(row.get("name") or "").strip(),
+        weight_g=_int(row, "weight_g"),
+        length_mm=_int(row, "length_mm"),
+        width_mm=_int(row, "width_mm"),
+        height_mm=_int(row, "height_mm"),
         tags=[t.strip() for t in (row.get("tags") or "").split(";") if t.strip()],
         components=components,
         packaging_instructions=(row.get("packaging_instructions") or None),

@@ -36,15 +36,29 @@ class EventPage(BaseModel):
 
 
 @router.get("/v1/events", response_model=EventPage)
-def events(principal: CurrentPrincipal, db: Db, after: str | None = None,
-           limit: int = Query(100, ge=1, le=1000),
-           type: list[str] | None = Query(None, description="filter; '*' is a wildcard")
-           ) -> EventPage:
+def events(
+    principal: CurrentPrincipal,
+    db: Db,
+    after: str | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+    type: list[str] | None = Query(None, description="filter; '*' is a wildcard"),
+) -> EventPage:
     """Events the caller may see, oldest first, after a cursor."""
     with db.transaction(write=False) as session:
-        rows, cursor = service.list_events(session, principal, after=after, limit=limit,
-                                           types=type)
-        return EventPage(events=[EventOut(
-            id=e.id, type=e.type, subject_type=e.subject_type, subject_id=e.subject_id,
-            actor_party_id=e.actor_party_id, data=e.data, created_at=e.created_at,
-            cursor=str(e.seq)) for e in rows], next_after=cursor)
+        rows, cursor = service.list_events(session, principal, after=after, limit=limit, types=type)
+        return EventPage(
+            events=[
+                EventOut(
+                    id=e.id,
+                    type=e.type,
+                    subject_type=e.subject_type,
+                    subject_id=e.subject_id,
+                    actor_party_id=e.actor_party_id,
+                    data=e.data,
+                    created_at=e.created_at,
+                    cursor=str(e.seq),
+                )
+                for e in rows
+            ],
+            next_after=cursor,
+        )

@@ -33,10 +33,16 @@ def emit(session: Session, events: Iterable[NewEvent]) -> list[str]:
     now = utcnow()
     rows: list[dict[str, Any]] = [
         {
-            "id": new_id("evt"), "type": e.type, "merchant_id": e.merchant_id,
-            "provider_id": e.provider_id, "subject_type": e.subject_type,
-            "subject_id": e.subject_id, "actor_party_id": e.actor_party_id, "data": e.data,
-            "dispatched": False, "created_at": now,
+            "id": new_id("evt"),
+            "type": e.type,
+            "merchant_id": e.merchant_id,
+            "provider_id": e.provider_id,
+            "subject_type": e.subject_type,
+            "subject_id": e.subject_id,
+            "actor_party_id": e.actor_party_id,
+            "data": e.data,
+            "dispatched": False,
+            "created_at": now,
         }
         for e in events
     ]
@@ -53,7 +59,11 @@ def visible_to(principal: Principal) -> Any:
 
 
 def list_events(
-    session: Session, principal: Principal, *, after: str | None, limit: int = 100,
+    session: Session,
+    principal: Principal,
+    *,
+    after: str | None,
+    limit: int = 100,
     types: list[str] | None = None,
 ) -> tuple[list[Event], str | None]:
     """Events after a cursor, oldest first, scoped to the caller; returns (events, next cursor)."""
@@ -64,8 +74,9 @@ def list_events(
         try:
             query = query.where(Event.seq > int(after))
         except ValueError:
-            raise InvalidInput(f"after must be a cursor returned by this feed, not '{after}'",
-                               field="after") from None
+            raise InvalidInput(
+                f"after must be a cursor returned by this feed, not '{after}'", field="after"
+            ) from None
     if types:
         query = query.where(or_(*(Event.type.like(t.replace("*", "%")) for t in types)))
     events = list(session.scalars(query))

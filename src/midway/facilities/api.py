@@ -23,8 +23,9 @@ class FacilityIn(StrictModel):
     country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2")
     timezone: str = Field(description="IANA time zone, e.g. America/Chicago")
     cutoff_local_time: str = Field("14:00", description="daily order cut-off, HH:MM local")
-    kind: str | None = Field(None, description="warehouse | stockroom | packing_studio | "
-                                               "returns_centre (merchant sites)")
+    kind: str | None = Field(
+        None, description="warehouse | stockroom | packing_studio | returns_centre (merchant sites)"
+    )
     cost_per_package: Decimal = Decimal("3.00")
     cost_per_unit: Decimal = Decimal("0.40")
 
@@ -49,8 +50,9 @@ class FacilityOut(BaseModel):
 def create_facility(body: FacilityIn, principal: CurrentPrincipal, db: Db) -> FacilityOut:
     """Create a facility run by the caller."""
     with db.transaction() as session:
-        facility = service.create_facility(session, principal,
-                                           service.FacilityInput(**body.model_dump()))
+        facility = service.create_facility(
+            session, principal, service.FacilityInput(**body.model_dump())
+        )
         return FacilityOut.model_validate(facility, from_attributes=True)
 
 
@@ -58,5 +60,7 @@ def create_facility(body: FacilityIn, principal: CurrentPrincipal, db: Db) -> Fa
 def list_facilities(principal: CurrentPrincipal, db: Db) -> list[FacilityOut]:
     """The facilities the caller runs."""
     with db.transaction(write=False) as session:
-        return [FacilityOut.model_validate(f, from_attributes=True)
-                for f in service.list_own(session, principal)]
+        return [
+            FacilityOut.model_validate(f, from_attributes=True)
+            for f in service.list_own(session, principal)
+        ]

@@ -43,8 +43,11 @@ def validate_country(country: str, field: str) -> str:
     """Upper-cased ISO 3166-1 alpha-2 code, or InvalidInput naming the field."""
     code = country.strip().upper()
     if not is_country_code(code):
-        raise InvalidInput(f"'{country}' is not an ISO 3166-1 alpha-2 country code", field=field,
-                           code="unknown_country")
+        raise InvalidInput(
+            f"'{country}' is not an ISO 3166-1 alpha-2 country code",
+            field=field,
+            code="unknown_country",
+        )
     return code
 
 
@@ -55,13 +58,15 @@ def _zones() -> frozenset[str]:
 
 def _validate_timezone(name: str) -> str:
     if name not in _zones():
-        raise InvalidInput(f"'{name}' is not an IANA time zone", field="timezone",
-                           code="unknown_timezone")
+        raise InvalidInput(
+            f"'{name}' is not an IANA time zone", field="timezone", code="unknown_timezone"
+        )
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput(f"'{name}' is not an IANA time zone", field="timezone",
-                           code="unknown_timezone") from None
+        raise InvalidInput(
+            f"'{name}' is not an IANA time zone", field="timezone", code="unknown_timezone"
+        ) from None
     return name
 
 
@@ -75,22 +80,37 @@ def create_facility(session: Session, principal: Principal, data: FacilityInput)
     kinds = MERCHANT_KINDS if principal.is_merchant else PROVIDER_KINDS
     kind = data.kind or kinds[0]
     if kind not in kinds:
-        raise InvalidInput(f"a {principal.kind} facility kind is one of {', '.join(kinds)}",
-                           field="kind")
-    for name, value in (("cost_per_package", data.cost_per_package),
-                        ("cost_per_unit", data.cost_per_unit)):
+        raise InvalidInput(
+            f"a {principal.kind} facility kind is one of {', '.join(kinds)}", field="kind"
+        )
+    for name, value in (
+        ("cost_per_package", data.cost_per_package),
+        ("cost_per_unit", data.cost_per_unit),
+    ):
         if value < 0:
             raise InvalidInput(f"{name} must not be negative", field=name)
-    exists = session.scalar(select(Facility.id).where(
-        Facility.party_id == principal.party_id, Facility.code == data.code))
+    exists = session.scalar(
+        select(Facility.id).where(
+            Facility.party_id == principal.party_id, Facility.code == data.code
+        )
+    )
     if exists:
-        raise Conflict(f"you already have a facility with code '{data.code}'",
-                       code="duplicate_facility", field="code")
+        raise Conflict(
+            f"you already have a facility with code '{data.code}'",
+            code="duplicate_facility",
+            field="code",
+        )
     facility = Facility(
-        id=new_id("fac"), party_id=principal.party_id, code=data.code, name=data.name,
-        kind=kind, country=validate_country(data.country, "country"),
-        timezone=_validate_timezone(data.timezone), cutoff_local_time=data.cutoff_local_time,
-        cost_per_package=data.cost_per_package, cost_per_unit=data.cost_per_unit,
+        id=new_id("fac"),
+        party_id=principal.party_id,
+        code=data.code,
+        name=data.name,
+        kind=kind,
+        country=validate_country(data.country, "country"),
+        timezone=_validate_timezone(data.timezone),
+        cutoff_local_time=data.cutoff_local_time,
+        cost_per_package=data.cost_per_package,
+        cost_per_unit=data.cost_per_unit,
         created_at=utcnow(),
     )
     session.add(facility)
@@ -98,10 +118,13 @@ def create_facility(session: Session, principal: Principal, data: FacilityInput)
     return facility
 
 
-def own_facility(session: Session, principal: Principal, code: str, field: str = "facility_code") -> Facility:
+def own_facility(
+    session: Session, principal: Principal, code: str, field: str = "facility_code"
+) -> Facility:
     """The caller's own facility with this code, or NotFound naming the field."""
-    facility = session.scalar(select(Facility).where(
-        Facility.party_id == principal.party_id, Facility.code == code))
+    facility = session.scalar(
+        select(Facility).where(Facility.party_id == principal.party_id, Facility.code == code)
+    )
     if facility is None:
         raise NotFound(f"you run no facility with code '{code}'", field=field)
     return facility
@@ -109,8 +132,11 @@ def own_facility(session: Session, principal: Principal, code: str, field: str =
 
 def list_own(session: Session, principal: Principal) -> list[Facility]:
     """Facilities the caller runs."""
-    return list(session.scalars(
-        select(Facility).where(Facility.party_id == principal.party_id).order_by(Facility.code)))
+    return list(
+        session.scalars(
+            select(Facility).where(Facility.party_id == principal.party_id).order_by(Facility.code)
+        )
+    )
 
 
 def by_ids(session: Session, ids: list[str]) -> dict[str, Facility]:

@@ -22,18 +22,30 @@ def _one(session: Any, principal: Any, fo_id: str) -> FulfillmentOrderOut:
 
 @router.get("/v1/fulfillment-orders", response_model=list[FulfillmentOrderOut])
 def list_fulfillment_orders(
-    principal: CurrentPrincipal, db: Db, status: str | None = None,
-    request_status: str | None = None, order_id: str | None = None,
-    facility_code: str | None = None, after: str | None = None,
+    principal: CurrentPrincipal,
+    db: Db,
+    status: str | None = None,
+    request_status: str | None = None,
+    order_id: str | None = None,
+    facility_code: str | None = None,
+    after: str | None = None,
     limit: int = Query(100, ge=1, le=500),
 ) -> list[FulfillmentOrderOut]:
     """Fulfillment orders the caller may see (a provider: those assigned to its facilities)."""
     with db.transaction(write=False) as session:
         fos = service.list_fulfillment_orders(
-            session, principal, status=status, request_status=request_status, order_id=order_id,
-            facility_code=facility_code, limit=limit, after=after)
-        return [FulfillmentOrderOut.model_validate(v)
-                for v in service.views(session, principal, fos)]
+            session,
+            principal,
+            status=status,
+            request_status=request_status,
+            order_id=order_id,
+            facility_code=facility_code,
+            limit=limit,
+            after=after,
+        )
+        return [
+            FulfillmentOrderOut.model_validate(v) for v in service.views(session, principal, fos)
+        ]
 
 
 @router.get("/v1/fulfillment-orders/{fo_id}", response_model=FulfillmentOrderOut)
@@ -44,48 +56,89 @@ def get_fulfillment_order(fo_id: str, principal: CurrentPrincipal, db: Db) -> Fu
 
 
 def _action_route(action: Action, path: str, doc: str) -> None:
-    def route(fo_id: str, principal: CurrentPrincipal, db: Db, body: ActionIn | None = None
-              ) -> FulfillmentOrderOut:
+    def route(
+        fo_id: str, principal: CurrentPrincipal, db: Db, body: ActionIn | None = None
+    ) -> FulfillmentOrderOut:
         details = body or ActionIn()
         with db.transaction() as session:
-            service.act(session, principal, fo_id, action, reason=details.reason,
-                        message=details.message, hold_id=details.hold_id)
+            service.act(
+                session,
+                principal,
+                fo_id,
+                action,
+                reason=details.reason,
+                message=details.message,
+                hold_id=details.hold_id,
+            )
             return _one(session, principal, fo_id)
 
     route.__doc__ = doc
     route.__name__ = f"fulfillment_order_{action.value}"
-    router.add_api_route(f"/v1/fulfillment-orders/{{fo_id}}/{path}", route, methods=["POST"],
-                         response_model=FulfillmentOrderOut, name=route.__name__)
+    router.add_api_route(
+        f"/v1/fulfillment-orders/{{fo_id}}/{path}",
+        route,
+        methods=["POST"],
+        response_model=FulfillmentOrderOut,
+        name=route.__name__,
+    )
 
 
 for _action, _path, _doc in (
-    (Action.SUBMIT, "submit", "The merchant submits the request to the provider "
-                              "(when the agreement does not submit automatically)."),
+    (
+        Action.SUBMIT,
+        "submit",
+        "The merchant submits the request to the provider "
+        "(when the agreement does not submit automatically).",
+    ),
     (Action.ACCEPT, "accept", "The provider accepts the request; the work is in progress."),
-    (Action.REJECT, "reject", "The provider rejects the request with a reason; the reservation "
-                              "is released and the order can be re-sourced."),
+    (
+        Action.REJECT,
+        "reject",
+        "The provider rejects the request with a reason; the reservation "
+        "is released and the order can be re-sourced.",
+    ),
     (Action.HOLD, "hold", "Either party places a hold with a reason."),
     (Action.RELEASE_HOLD, "release-hold", "Release the caller's holds (or one, by hold_id)."),
-    (Action.REQUEST_CANCELLATION, "request-cancellation",
-     "The merchant asks the provider to cancel accepted work."),
-    (Action.ACCEPT_CANCELLATION, "accept-cancellation",
-     "The provider accepts the cancellation; unshipped units are released and cancelled."),
-    (Action.REJECT_CANCELLATION, "reject-cancellation",
-     "The provider rejects the cancellation; work goes on."),
-    (Action.CLOSE, "close", "The provider closes accepted work as incomplete; unshipped units "
-                            "return to the merchant for re-sourcing."),
+    (
+        Action.REQUEST_CANCELLATION,
+        "request-cancellation",
+        "The merchant asks the provider to cancel accepted work.",
+    ),
+    (
+        Action.ACCEPT_CANCELLATION,
+        "accept-cancellation",
+        "The provider accepts the cancellation; unshipped units are released and cancelled.",
+    ),
+    (
+        Action.REJECT_CANCELLATION,
+        "reject-cancellation",
+        "The provider rejects the cancellation; work goes on.",
+    ),
+    (
+        Action.CLOSE,
+        "close",
+        "The provider closes accepted work as incomplete; unshipped units "
+        "return to the merchant for re-sourcing.",
+    ),
     (Action.CANCEL, "cancel", "The merchant cancels work the provider has not accepted."),
 ):
     _action_route(_action, _path, _doc)
 
 
-@router.post("/v1/fulfillment-orders/{fo_id}/shipments", response_model=FulfillmentOrderOut,
-             status_code=201)
-def create_shipment(fo_id: str, body: ShipmentIn, principal: CurrentPrincipal, db: Db
-                    ) -> FulfillmentOrderOut:
+@router.post(
+    "/v1/fulfillment-orders/{fo_id}/shipments", response_model=FulfillmentOrderOut, status_code=201
+)
+def create_shipment(
+    fo_id: str, body: ShipmentIn, principal: CurrentPrincipal, db: Db
+) -> FulfillmentOrderOut:
     """Record a parcel with carrier, tracking number and lines (partial shipments allowed)."""
     with db.transaction() as session:
-        service.ship(session, principal, fo_id, carrier=body.carrier,
-                     tracking_number=body.tracking_number,
-                     lines=[service.ShipmentLineInput(x.sku, x.quantity) for x in body.lines])
+        service.ship(
+            session,
+            principal,
+            fo_id,
+            carrier=body.carrier,
+            tracking_number=body.tracking_number,
+            lines=[service.ShipmentLineInput(x.sku, x.quantity) for x in body.lines],
+        )
         return _one(session, principal, fo_id)

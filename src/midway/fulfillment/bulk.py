@@ -22,8 +22,18 @@ from midway.fulfillment import intake
 from midway.orders.schemas import OrderIn
 from midway.principal import Principal
 
-SHIP_TO_COLUMNS = ("name", "company", "address1", "address2", "city", "region", "postal_code",
-                   "country", "phone", "email")
+SHIP_TO_COLUMNS = (
+    "name",
+    "company",
+    "address1",
+    "address2",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "phone",
+    "email",
+)
 
 
 @dataclass(frozen=True)
@@ -56,8 +66,11 @@ class ImportReport:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-safe summary."""
-        return {"accepted": self.accepted, "rejected": len(self.rejected),
-                "rejections": [r.__dict__ for r in self.rejected]}
+        return {
+            "accepted": self.accepted,
+            "rejected": len(self.rejected),
+            "rejections": [r.__dict__ for r in self.rejected],
+        }
 
 
 def read_jsonl(path: Path) -> Iterator[Record]:
@@ -97,9 +110,13 @@ def read_csv(path: Path) -> Iterator[Record]:
                     yield Record(start, current)
                 start = reader.line_num
                 current = {
-                    "channel": row.get("channel") or "", "external_id": row.get("external_id") or "",
-                    "ship_to": {c: row.get(f"ship_to_{c}") or None for c in SHIP_TO_COLUMNS
-                                if row.get(f"ship_to_{c}")},
+                    "channel": row.get("channel") or "",
+                    "external_id": row.get("external_id") or "",
+                    "ship_to": {
+                        c: row.get(f"ship_to_{c}") or None
+                        for c in SHIP_TO_COLUMNS
+                        if row.get(f"ship_to_{c}")
+                    },
                     "lines": [],
                 }
                 if row.get("currency"):
@@ -122,9 +139,14 @@ def _first_error(exc: ValidationError) -> tuple[str, str]:
     return ".".join(str(p) for p in err["loc"]), err["msg"]
 
 
-def import_orders(db: Database, principal: Principal, records: Iterable[Record], *,
-                  batch_size: int = 200, on_progress: Callable[[int], None] | None = None
-                  ) -> ImportReport:
+def import_orders(
+    db: Database,
+    principal: Principal,
+    records: Iterable[Record],
+    *,
+    batch_size: int = 200,
+    on_progress: Callable[[int], None] | None = None,
+) -> ImportReport:
     """Place every readable, valid order; report the others with their line and reason."""
     report = ImportReport()
     batch: list[Record] = []
@@ -149,23 +171,29 @@ def import_orders(db: Database, principal: Principal, records: Iterable[Record],
 def _place(session: Any, principal: Principal, record: Record, report: ImportReport) -> None:
     external_id = (record.data or {}).get("external_id")
     if record.data is None:
-        report.rejected.append(Rejection(record.line, None, "unreadable", None,
-                                         record.error or "unreadable"))
+        report.rejected.append(
+            Rejection(record.line, None, "unreadable", None, record.error or "unreadable")
+        )
         return
     try:
         body = OrderIn.model_validate(record.data)
     except ValidationError as exc:
         where, message = _first_error(exc)
-        report.rejected.append(Rejection(record.line, external_id, "invalid_input", where,
-                                         message))
+        report.rejected.append(Rejection(record.line, external_id, "invalid_input", where, message))
         return
     try:
         with session.begin_nested():
             order_id = intake.place_order(session, principal, body.to_input())
     except (MidwayError, DomainError) as exc:
-        report.rejected.append(Rejection(
-            record.line, external_id, exc.code, getattr(exc, "field", None) or
-            getattr(exc, "extra", {}).get("field"), str(exc)))
+        report.rejected.append(
+            Rejection(
+                record.line,
+                external_id,
+                exc.code,
+                getattr(exc, "field", None) or getattr(exc, "extra", {}).get("field"),
+                str(exc),
+            )
+        )
         return
     report.accepted += 1
     report.order_ids.append(order_id)

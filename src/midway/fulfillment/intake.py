@@ -55,8 +55,9 @@ def network(session: Session, merchant_id: str) -> dict[str, Node]:
     ids = {fid: t for t in terms for fid in t.facility_ids}
     found = facilities.by_ids(session, list(ids))
     nodes = {fid: Node(f, ids[fid]) for fid, f in found.items()}
-    own = session.scalars(select(Facility).where(
-        Facility.party_id == merchant_id, Facility.kind != "returns_centre"))
+    own = session.scalars(
+        select(Facility).where(Facility.party_id == merchant_id, Facility.kind != "returns_centre")
+    )
     nodes.update({f.id: Node(f, None) for f in own})
     return nodes
 
@@ -67,13 +68,34 @@ def place_order(session: Session, principal: Principal, data: orders.OrderInput)
     principal.require_kind("merchant", "place orders")
     skus = orders.validate(session, principal.party_id, data)
     order, lines = orders.insert_order(session, principal, data)
-    _source(session, principal, order, lines, skus, {ln.id: ln.quantity for ln in lines}, set(),
-            first=True)
-    emit(session, [NewEvent(
-        type="order.created", merchant_id=order.merchant_id, subject_type="order",
-        subject_id=order.id, actor_party_id=principal.party_id,
-        data={"order_id": order.id, "channel": order.channel, "external_id": order.external_id,
-              "status": order.status})])
+    _source(
+        session,
+        principal,
+        order,
+        lines,
+        skus,
+        {ln.id: ln.quantity for ln in lines},
+        set(),
+        first=True,
+    )
+    emit(
+        session,
+        [
+            NewEvent(
+                type="order.created",
+                merchant_id=order.merchant_id,
+                subject_type="order",
+                subject_id=order.id,
+                actor_party_id=principal.party_id,
+                data={
+                    "order_id": order.id,
+                    "channel": order.channel,
+                    "external_id": order.external_id,
+                    "status": order.status,
+                },
+            )
+        ],
+    )
     return order.id
 
 
@@ -87,15 +109,21 @@ def resource_order(session: Session, principal: Principal, order_id: str) -> str
     demand = {ln.id: progress[ln.id].backordered for ln in lines if progress[ln.id].backordered}
     if order.status in ("cancelled", "closed", "shipped") or not demand:
         return order.id
-    rejected = set(session.scalars(select(FulfillmentOrder.facility_id).where(
-        FulfillmentOrder.order_id == order.id, FulfillmentOrder.request_status == "rejected")))
+    rejected = set(
+        session.scalars(
+            select(FulfillmentOrder.facility_id).where(
+                FulfillmentOrder.order_id == order.id, FulfillmentOrder.request_status == "rejected"
+            )
+        )
+    )
     skus = catalog.skus_by_code(session, order.merchant_id, (ln.sku for ln in lines))
     _source(session, principal, order, lines, skus, demand, rejected)
     return order.id
 
 
-def _demands(lines: list[OrderLine], skus: Mapping[str, Sku], demand: Mapping[str, int]
-             ) -> tuple[sourcing.LineDemand, ...]:
+def _demands(
+    lines: list[OrderLine], skus: Mapping[str, Sku], demand: Mapping[str, int]
+) -> tuple[sourcing.LineDemand, ...]:
     result = []
     for line in lines:
         quantity = demand.get(line.id, 0)
@@ -103,13 +131,19 @@ def _demands(lines: list[OrderLine], skus: Mapping[str, Sku], demand: Mapping[st
             continue
         sku = skus[line.sku]
         parts = tuple((c["sku"], int(c["quantity"])) for c in sku.components) or ((sku.sku, 1),)
-        result.append(sourcing.LineDemand(line_id=line.id, sku=line.sku, quantity=quantity,
-                                          components=parts))
+        result.append(
+            sourcing.LineDemand(line_id=line.id, sku=line.sku, quantity=quantity, components=parts)
+        )
     return tuple(result)
 
 
-def _eligible(nodes: Mapping[str, Node], order: Order, demands: tuple[sourcing.LineDemand, ...],
-              skus: Mapping[str, Sku], excluded: set[str]) -> dict[str, frozenset[str]]:
+def _eligible(
+    nodes: Mapping[str, Node],
+    order: Order,
+    demands: tuple[sourcing.LineDemand, ...],
+    skus: Mapping[str, Sku],
+    excluded: set[str],
+) -> dict[str, frozenset[str]]:
     country = order.ship_to["country"]
     result = {}
     for demand in demands:
@@ -118,56 +152,86 @@ def _eligible(nodes: Mapping[str, Node], order: Order, demands: tuple[sourcing.L
         for fid, node in nodes.items():
             if fid in excluded:
                 continue
-            if node.terms is None or node.terms.scope.admits(
-                    sku=demand.sku, sku_tags=tags, channel=order.channel, country=country)[0]:
+            if (
+                node.terms is None
+                or node.terms.scope.admits(
+                    sku=demand.sku, sku_tags=tags, channel=order.channel, country=country
+                )[0]
+            ):
                 allowed.append(fid)
         result[demand.line_id] = frozenset(allowed)
     return result
 
 
-def _source(session: Session, principal: Principal, order: Order, lines: list[OrderLine],
-            skus: Mapping[str, Sku], demand: Mapping[str, int], excluded: set[str],
-            *, first: bool = False) -> None:
+def _source(
+    session: Session,
+    principal: Principal,
+    order: Order,
+    lines: list[OrderLine],
+    skus: Mapping[str, Sku],
+    demand: Mapping[str, int],
+    excluded: set[str],
+    *,
+    first: bool = False,
+) -> None:
     nodes = network(session, order.merchant_id)
     demands = _demands(lines, skus, demand)
     eligible = _eligible(nodes, order, demands, skus, excluded)
     options = tuple(
-        sourcing.FacilityOption(facility_id=fid, country=n.facility.country,
-                                cost_per_package=n.facility.cost_per_package,
-                                cost_per_unit=n.facility.cost_per_unit)
-        for fid, n in nodes.items())
+        sourcing.FacilityOption(
+            facility_id=fid,
+            country=n.facility.country,
+            cost_per_package=n.facility.cost_per_package,
+            cost_per_unit=n.facility.cost_per_unit,
+        )
+        for fid, n in nodes.items()
+    )
     keys = {(fid, part) for d in demands for fid in eligible[d.line_id] for part, _ in d.components}
     decision = None
     for _attempt in range(MAX_ATTEMPTS):
         request = sourcing.SourcingRequest(
-            destination_country=order.ship_to["country"], lines=demands, facilities=options,
-            available=inventory.available(session, order.merchant_id, keys), eligible=eligible)
+            destination_country=order.ship_to["country"],
+            lines=demands,
+            facilities=options,
+            available=inventory.available(session, order.merchant_id, keys),
+            eligible=eligible,
+        )
         decision = sourcing.source(request)
         wanted: dict[tuple[str, str], int] = defaultdict(int)
         by_line = {d.line_id: d for d in demands}
         for alloc in decision.allocations:
-            for part, units in sourcing.reserve_units(by_line[alloc.line_id], alloc.quantity).items():
+            for part, units in sourcing.reserve_units(
+                by_line[alloc.line_id], alloc.quantity
+            ).items():
                 wanted[(alloc.facility_id, part)] += units
         try:
             with session.begin_nested():
-                inventory.reserve(session, order.merchant_id, wanted, reference=order.id,
-                                  actor=principal.party_id)
+                inventory.reserve(
+                    session, order.merchant_id, wanted, reference=order.id, actor=principal.party_id
+                )
             break
         except inventory.InsufficientStock:
             decision = None  # another order took the stock between our read and our update
     if decision is None:
         decision = sourcing.SourcingDecision(
-            allocations=(), backordered={d.line_id: d.quantity for d in demands},
+            allocations=(),
+            backordered={d.line_id: d.quantity for d in demands},
             reason="stock kept moving under concurrent orders; everything backordered",
-            steps=())
+            steps=(),
+        )
     _create_fulfillment_orders(session, principal, order, lines, skus, nodes, demands, decision)
     refresh_order(session, order, sourcing=decision.as_dict(), emit_change=not first)
 
 
 def _create_fulfillment_orders(
-    session: Session, principal: Principal, order: Order, lines: list[OrderLine],
-    skus: Mapping[str, Sku], nodes: Mapping[str, Node],
-    demands: tuple[sourcing.LineDemand, ...], decision: sourcing.SourcingDecision,
+    session: Session,
+    principal: Principal,
+    order: Order,
+    lines: list[OrderLine],
+    skus: Mapping[str, Sku],
+    nodes: Mapping[str, Node],
+    demands: tuple[sourcing.LineDemand, ...],
+    decision: sourcing.SourcingDecision,
 ) -> None:
     by_facility: dict[str, list[sourcing.Allocation]] = defaultdict(list)
     for alloc in decision.allocations:
@@ -185,43 +249,86 @@ def _create_fulfillment_orders(
         if submit:
             state = apply(state, Action.SUBMIT, "merchant").state
         fo_id = new_id("fo")
-        fo_rows.append({
-            "id": fo_id, "merchant_id": order.merchant_id, "order_id": order.id,
-            "facility_id": facility_id, "provider_id": node.provider_id,
-            "agreement_id": node.terms.agreement_id if node.terms else None,
-            "agreement_version": node.terms.version if node.terms else None,
-            "status": state.status, "request_status": state.request_status,
-            "status_before_hold": None, "rejection_reason": None, "rejection_message": None,
-            "created_at": now, "updated_at": now,
-        })
+        fo_rows.append(
+            {
+                "id": fo_id,
+                "merchant_id": order.merchant_id,
+                "order_id": order.id,
+                "facility_id": facility_id,
+                "provider_id": node.provider_id,
+                "agreement_id": node.terms.agreement_id if node.terms else None,
+                "agreement_version": node.terms.version if node.terms else None,
+                "status": state.status,
+                "request_status": state.request_status,
+                "status_before_hold": None,
+                "rejection_reason": None,
+                "rejection_message": None,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
         for alloc in allocs:
             demand = by_line[alloc.line_id]
-            line_rows.append({
-                "id": new_id("fol"), "fulfillment_order_id": fo_id,
-                "merchant_id": order.merchant_id, "order_line_id": alloc.line_id,
-                "sku": line_sku[alloc.line_id],
-                "components": [{"sku": s, "quantity": q} for s, q in demand.components],
-                "quantity": alloc.quantity, "shipped_quantity": 0, "released_quantity": 0,
-            })
-        facts = {"fulfillment_order_id": fo_id, "order_id": order.id,
-                 "facility_code": node.facility.code, "status": state.status,
-                 "request_status": state.request_status}
-        events.append(NewEvent(type="fulfillment_order.created", merchant_id=order.merchant_id,
-                               provider_id=node.provider_id, subject_type="fulfillment_order",
-                               subject_id=fo_id, actor_party_id=principal.party_id, data=facts))
+            line_rows.append(
+                {
+                    "id": new_id("fol"),
+                    "fulfillment_order_id": fo_id,
+                    "merchant_id": order.merchant_id,
+                    "order_line_id": alloc.line_id,
+                    "sku": line_sku[alloc.line_id],
+                    "components": [{"sku": s, "quantity": q} for s, q in demand.components],
+                    "quantity": alloc.quantity,
+                    "shipped_quantity": 0,
+                    "released_quantity": 0,
+                }
+            )
+        facts = {
+            "fulfillment_order_id": fo_id,
+            "order_id": order.id,
+            "facility_code": node.facility.code,
+            "status": state.status,
+            "request_status": state.request_status,
+        }
+        events.append(
+            NewEvent(
+                type="fulfillment_order.created",
+                merchant_id=order.merchant_id,
+                provider_id=node.provider_id,
+                subject_type="fulfillment_order",
+                subject_id=fo_id,
+                actor_party_id=principal.party_id,
+                data=facts,
+            )
+        )
         if submit:
-            events.append(NewEvent(type="fulfillment_order.submitted",
-                                   merchant_id=order.merchant_id, provider_id=node.provider_id,
-                                   subject_type="fulfillment_order", subject_id=fo_id,
-                                   actor_party_id=principal.party_id, data=facts))
-        events += tasks.plan(session, tasks.WorkOrder(
-            fulfillment_order_id=fo_id, merchant_id=order.merchant_id,
-            provider_id=node.provider_id, channel=order.channel, country=order.ship_to["country"],
-            order_value=order.order_value,
-            lines=[tasks.LineFacts(a.sku, frozenset(skus[a.sku].tags)) for a in
-                   (by_line[x.line_id] for x in allocs)],
-            due_at=facilities_due(node.facility)),
-            node.terms.matrix if node.terms else IN_HOUSE)
+            events.append(
+                NewEvent(
+                    type="fulfillment_order.submitted",
+                    merchant_id=order.merchant_id,
+                    provider_id=node.provider_id,
+                    subject_type="fulfillment_order",
+                    subject_id=fo_id,
+                    actor_party_id=principal.party_id,
+                    data=facts,
+                )
+            )
+        events += tasks.plan(
+            session,
+            tasks.WorkOrder(
+                fulfillment_order_id=fo_id,
+                merchant_id=order.merchant_id,
+                provider_id=node.provider_id,
+                channel=order.channel,
+                country=order.ship_to["country"],
+                order_value=order.order_value,
+                lines=[
+                    tasks.LineFacts(a.sku, frozenset(skus[a.sku].tags))
+                    for a in (by_line[x.line_id] for x in allocs)
+                ],
+                due_at=facilities_due(node.facility),
+            ),
+            node.terms.matrix if node.terms else IN_HOUSE,
+        )
     if fo_rows:
         session.execute(insert(FulfillmentOrder), fo_rows)
         session.execute(insert(FulfillmentOrderLine), line_rows)

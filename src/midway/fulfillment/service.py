@@ -39,11 +39,15 @@ from midway.tasks import service as tasks
 PII_RETENTION = timedelta(days=90)
 TERMINAL = ("closed", "cancelled", "incomplete")
 EVENT_NAMES = {
-    Action.SUBMIT: "submitted", Action.ACCEPT: "accepted", Action.REJECT: "rejected",
-    Action.HOLD: "hold_placed", Action.RELEASE_HOLD: "hold_released",
+    Action.SUBMIT: "submitted",
+    Action.ACCEPT: "accepted",
+    Action.REJECT: "rejected",
+    Action.HOLD: "hold_placed",
+    Action.RELEASE_HOLD: "hold_released",
     Action.REQUEST_CANCELLATION: "cancellation_requested",
     Action.ACCEPT_CANCELLATION: "cancellation_accepted",
-    Action.REJECT_CANCELLATION: "cancellation_rejected", Action.CLOSE: "closed_incomplete",
+    Action.REJECT_CANCELLATION: "cancellation_rejected",
+    Action.CLOSE: "closed_incomplete",
     Action.CANCEL: "cancelled",
 }
 
@@ -57,9 +61,12 @@ class ShipmentLineInput:
 
 
 def _state(fo: FulfillmentOrder) -> FoState:
-    return FoState(status=fo.status, request_status=fo.request_status,
-                   provider_managed=fo.provider_id is not None,
-                   status_before_hold=fo.status_before_hold)
+    return FoState(
+        status=fo.status,
+        request_status=fo.request_status,
+        provider_managed=fo.provider_id is not None,
+        status_before_hold=fo.status_before_hold,
+    )
 
 
 def _visible(principal: Principal) -> Any:
@@ -68,8 +75,9 @@ def _visible(principal: Principal) -> Any:
     return FulfillmentOrder.provider_id == principal.party_id
 
 
-def get(session: Session, principal: Principal, fo_id: str, *, lock: bool = False
-        ) -> FulfillmentOrder:
+def get(
+    session: Session, principal: Principal, fo_id: str, *, lock: bool = False
+) -> FulfillmentOrder:
     """A fulfillment order the caller may see (its merchant, or the provider it is assigned to)."""
     query = select(FulfillmentOrder).where(FulfillmentOrder.id == fo_id, _visible(principal))
     if lock:
@@ -80,15 +88,26 @@ def get(session: Session, principal: Principal, fo_id: str, *, lock: bool = Fals
     return fo
 
 
-def list_fulfillment_orders(session: Session, principal: Principal, *, status: str | None,
-                            request_status: str | None, order_id: str | None,
-                            facility_code: str | None, limit: int, after: str | None
-                            ) -> list[FulfillmentOrder]:
+def list_fulfillment_orders(
+    session: Session,
+    principal: Principal,
+    *,
+    status: str | None,
+    request_status: str | None,
+    order_id: str | None,
+    facility_code: str | None,
+    limit: int,
+    after: str | None,
+) -> list[FulfillmentOrder]:
     """A page of the fulfillment orders the caller may see, oldest first."""
     if not 1 <= limit <= 500:
         raise InvalidInput("limit must be between 1 and 500", field="limit")
-    query = (select(FulfillmentOrder).where(_visible(principal))
-             .order_by(FulfillmentOrder.created_at, FulfillmentOrder.id).limit(limit))
+    query = (
+        select(FulfillmentOrder)
+        .where(_visible(principal))
+        .order_by(FulfillmentOrder.created_at, FulfillmentOrder.id)
+        .limit(limit)
+    )
     if status:
         query = query.where(FulfillmentOrder.status == status)
     if request_status:
@@ -97,31 +116,52 @@ def list_fulfillment_orders(session: Session, principal: Principal, *, status: s
         query = query.where(FulfillmentOrder.order_id == order_id)
     if facility_code:
         query = query.join(Facility, Facility.id == FulfillmentOrder.facility_id).where(
-            Facility.code == facility_code)
+            Facility.code == facility_code
+        )
     if after:
-        anchor = session.scalar(select(FulfillmentOrder).where(
-            FulfillmentOrder.id == after, _visible(principal)))
+        anchor = session.scalar(
+            select(FulfillmentOrder).where(FulfillmentOrder.id == after, _visible(principal))
+        )
         if anchor is None:
-            raise InvalidInput("after must be the id of a fulfillment order you can see",
-                               field="after")
-        query = query.where((FulfillmentOrder.created_at > anchor.created_at) | (
-            (FulfillmentOrder.created_at == anchor.created_at) & (FulfillmentOrder.id > anchor.id)))
+            raise InvalidInput(
+                "after must be the id of a fulfillment order you can see", field="after"
+            )
+        query = query.where(
+            (FulfillmentOrder.created_at > anchor.created_at)
+            | (
+                (FulfillmentOrder.created_at == anchor.created_at)
+                & (FulfillmentOrder.id > anchor.id)
+            )
+        )
     return list(session.scalars(query))
 
 
-def act(session: Session, principal: Principal, fo_id: str, action: Action, *,
-        reason: str | None = None, message: str | None = None, hold_id: str | None = None
-        ) -> FulfillmentOrder:
+def act(
+    session: Session,
+    principal: Principal,
+    fo_id: str,
+    action: Action,
+    *,
+    reason: str | None = None,
+    message: str | None = None,
+    hold_id: str | None = None,
+) -> FulfillmentOrder:
     """Apply a handshake action (accept, reject, hold, release-hold, cancellation, close)."""
     principal.require("operator")
     fo = get(session, principal, fo_id, lock=True)
     open_holds_after = 0
     if action is Action.REJECT and reason not in REJECTION_REASONS:
-        raise InvalidInput(f"reason must be one of {', '.join(REJECTION_REASONS)}",
-                           field="reason", code="invalid_reason")
+        raise InvalidInput(
+            f"reason must be one of {', '.join(REJECTION_REASONS)}",
+            field="reason",
+            code="invalid_reason",
+        )
     if action is Action.HOLD and reason not in HOLD_REASONS:
-        raise InvalidInput(f"reason must be one of {', '.join(HOLD_REASONS)}", field="reason",
-                           code="invalid_reason")
+        raise InvalidInput(
+            f"reason must be one of {', '.join(HOLD_REASONS)}",
+            field="reason",
+            code="invalid_reason",
+        )
     if action is Action.RELEASE_HOLD:
         open_holds_after = _release_holds(session, principal, fo, hold_id)
     outcome = apply(_state(fo), action, principal.kind, open_holds_after=open_holds_after)
@@ -131,15 +171,24 @@ def act(session: Session, principal: Principal, fo_id: str, action: Action, *,
         fo.rejection_reason, fo.rejection_message = reason, message
         data = {"reason": reason, "message": message}
     if action is Action.HOLD:
-        hold = Hold(id=new_id("hld"), fulfillment_order_id=fo.id, merchant_id=fo.merchant_id,
-                    placed_by=principal.party_id, reason=reason or "other", note=message,
-                    created_at=utcnow(), released_at=None, released_by=None)
+        hold = Hold(
+            id=new_id("hld"),
+            fulfillment_order_id=fo.id,
+            merchant_id=fo.merchant_id,
+            placed_by=principal.party_id,
+            reason=reason or "other",
+            note=message,
+            created_at=utcnow(),
+            released_at=None,
+            released_by=None,
+        )
         session.add(hold)
         data = {"hold_id": hold.id, "reason": reason, "note": message}
     if outcome.releases_reservation:
         cancels = action in (Action.CANCEL, Action.ACCEPT_CANCELLATION)
-        data["released_units"] = _give_back(session, principal, fo, cancel=cancels,
-                                            reason=EVENT_NAMES[action])
+        data["released_units"] = _give_back(
+            session, principal, fo, cancel=cancels, reason=EVENT_NAMES[action]
+        )
         tasks.close_open(session, fo.id, status="cancelled", actor=principal.party_id)
     session.flush()
     _fo_event(session, fo, f"fulfillment_order.{EVENT_NAMES[action]}", principal, data)
@@ -153,32 +202,41 @@ def _store(fo: FulfillmentOrder, state: FoState) -> None:
     fo.updated_at = utcnow()
 
 
-def _release_holds(session: Session, principal: Principal, fo: FulfillmentOrder,
-                   hold_id: str | None) -> int:
+def _release_holds(
+    session: Session, principal: Principal, fo: FulfillmentOrder, hold_id: str | None
+) -> int:
     query = select(Hold).where(Hold.fulfillment_order_id == fo.id, Hold.released_at.is_(None))
     open_holds = list(session.scalars(query))
-    mine = [h for h in open_holds if h.placed_by == principal.party_id
-            and (hold_id is None or h.id == hold_id)]
+    mine = [
+        h
+        for h in open_holds
+        if h.placed_by == principal.party_id and (hold_id is None or h.id == hold_id)
+    ]
     if hold_id is not None and not mine:
-        raise NotFound(f"no open hold {hold_id} of yours on this fulfillment order",
-                       field="hold_id")
+        raise NotFound(
+            f"no open hold {hold_id} of yours on this fulfillment order", field="hold_id"
+        )
     if not mine:
-        raise InvalidState("you have no open hold on this fulfillment order",
-                           code="no_hold_to_release",
-                           state={"status": fo.status, "request_status": fo.request_status})
+        raise InvalidState(
+            "you have no open hold on this fulfillment order",
+            code="no_hold_to_release",
+            state={"status": fo.status, "request_status": fo.request_status},
+        )
     now = utcnow()
     for hold in mine:
         hold.released_at, hold.released_by = now, principal.party_id
     return len(open_holds) - len(mine)
 
 
-def _give_back(session: Session, principal: Principal, fo: FulfillmentOrder, *, cancel: bool,
-               reason: str) -> int:
+def _give_back(
+    session: Session, principal: Principal, fo: FulfillmentOrder, *, cancel: bool, reason: str
+) -> int:
     """Release every unshipped unit of the FO to stock; cancel them on the order if asked."""
     units: dict[tuple[str, str], int] = defaultdict(int)
     total = 0
-    for line in session.scalars(select(FulfillmentOrderLine).where(
-            FulfillmentOrderLine.fulfillment_order_id == fo.id)):
+    for line in session.scalars(
+        select(FulfillmentOrderLine).where(FulfillmentOrderLine.fulfillment_order_id == fo.id)
+    ):
         left = line.quantity - line.shipped_quantity - line.released_quantity
         if left <= 0:
             continue
@@ -188,13 +246,21 @@ def _give_back(session: Session, principal: Principal, fo: FulfillmentOrder, *, 
         total += left
         if cancel:
             orders.cancel_units(session, line.order_line_id, left)
-    inventory.release(session, fo.merchant_id, units, reason=reason, reference=fo.id,
-                      actor=principal.party_id)
+    inventory.release(
+        session, fo.merchant_id, units, reason=reason, reference=fo.id, actor=principal.party_id
+    )
     return total
 
 
-def ship(session: Session, principal: Principal, fo_id: str, *, carrier: str,
-         tracking_number: str, lines: Sequence[ShipmentLineInput]) -> Shipment:
+def ship(
+    session: Session,
+    principal: Principal,
+    fo_id: str,
+    *,
+    carrier: str,
+    tracking_number: str,
+    lines: Sequence[ShipmentLineInput],
+) -> Shipment:
     """Record a parcel (partial shipments allowed); stock leaves the ledger."""
     principal.require("operator")
     if not carrier.strip():
@@ -204,20 +270,31 @@ def ship(session: Session, principal: Principal, fo_id: str, *, carrier: str,
     if not lines:
         raise InvalidInput("a shipment needs at least one line", field="lines")
     fo = get(session, principal, fo_id, lock=True)
-    fo_lines = list(session.scalars(select(FulfillmentOrderLine).where(
-        FulfillmentOrderLine.fulfillment_order_id == fo.id).order_by(FulfillmentOrderLine.id)))
+    fo_lines = list(
+        session.scalars(
+            select(FulfillmentOrderLine)
+            .where(FulfillmentOrderLine.fulfillment_order_id == fo.id)
+            .order_by(FulfillmentOrderLine.id)
+        )
+    )
     units: dict[tuple[str, str], int] = defaultdict(int)
     for i, item in enumerate(lines):
         if item.quantity <= 0:
             raise InvalidInput("quantity must be positive", field=f"lines[{i}].quantity")
         matching = [ln for ln in fo_lines if ln.sku == item.sku]
         if not matching:
-            raise InvalidInput(f"SKU '{item.sku}' is not on this fulfillment order",
-                               field=f"lines[{i}].sku", code="sku_not_on_fulfillment_order")
+            raise InvalidInput(
+                f"SKU '{item.sku}' is not on this fulfillment order",
+                field=f"lines[{i}].sku",
+                code="sku_not_on_fulfillment_order",
+            )
         left = sum(ln.quantity - ln.shipped_quantity - ln.released_quantity for ln in matching)
         if item.quantity > left:
-            raise InvalidInput(f"only {left} unit(s) of '{item.sku}' are left to ship",
-                               field=f"lines[{i}].quantity", code="over_shipment")
+            raise InvalidInput(
+                f"only {left} unit(s) of '{item.sku}' are left to ship",
+                field=f"lines[{i}].quantity",
+                code="over_shipment",
+            )
         need = item.quantity
         for ln in matching:
             take = min(need, ln.quantity - ln.shipped_quantity - ln.released_quantity)
@@ -231,15 +308,30 @@ def ship(session: Session, principal: Principal, fo_id: str, *, carrier: str,
     outcome = apply(_state(fo), Action.SHIP, principal.kind, fully_shipped=fully)
     _store(fo, outcome.state)
     inventory.ship(session, fo.merchant_id, units, reference=fo.id, actor=principal.party_id)
-    shipment = Shipment(id=new_id("shp"), fulfillment_order_id=fo.id, merchant_id=fo.merchant_id,
-                        carrier=carrier.strip(), tracking_number=tracking_number.strip(),
-                        lines=[{"sku": x.sku, "quantity": x.quantity} for x in lines],
-                        created_by=principal.party_id, shipped_at=utcnow())
+    shipment = Shipment(
+        id=new_id("shp"),
+        fulfillment_order_id=fo.id,
+        merchant_id=fo.merchant_id,
+        carrier=carrier.strip(),
+        tracking_number=tracking_number.strip(),
+        lines=[{"sku": x.sku, "quantity": x.quantity} for x in lines],
+        created_by=principal.party_id,
+        shipped_at=utcnow(),
+    )
     session.add(shipment)
     session.flush()
-    _fo_event(session, fo, "fulfillment_order.shipment_created", principal, {
-        "shipment_id": shipment.id, "carrier": shipment.carrier,
-        "tracking_number": shipment.tracking_number, "lines": shipment.lines})
+    _fo_event(
+        session,
+        fo,
+        "fulfillment_order.shipment_created",
+        principal,
+        {
+            "shipment_id": shipment.id,
+            "carrier": shipment.carrier,
+            "tracking_number": shipment.tracking_number,
+            "lines": shipment.lines,
+        },
+    )
     if fo.status == "closed":
         tasks.close_open(session, fo.id, status="done", actor=principal.party_id)
         _fo_event(session, fo, "fulfillment_order.fulfilled", principal, {})
@@ -252,13 +344,18 @@ def cancel_order(session: Session, principal: Principal, order_id: str) -> Order
     principal.require("operator")
     order = orders.get(session, principal, order_id, lock=True)
     if order.status in ("cancelled", "shipped", "closed"):
-        raise InvalidState(f"order is already {order.status}", code="order_finished",
-                           state={"status": order.status})
+        raise InvalidState(
+            f"order is already {order.status}",
+            code="order_finished",
+            state={"status": order.status},
+        )
     for line_id, progress in line_progress(session, order.id).items():
         orders.cancel_units(session, line_id, progress.backordered)
-    fos = session.scalars(select(FulfillmentOrder).where(
-        FulfillmentOrder.order_id == order.id, FulfillmentOrder.status.not_in(TERMINAL)
-    ).order_by(FulfillmentOrder.id))
+    fos = session.scalars(
+        select(FulfillmentOrder)
+        .where(FulfillmentOrder.order_id == order.id, FulfillmentOrder.status.not_in(TERMINAL))
+        .order_by(FulfillmentOrder.id)
+    )
     requested = []
     for fo in list(fos):
         actions = allowed_actions(_state(fo), "merchant")
@@ -268,11 +365,23 @@ def cancel_order(session: Session, principal: Principal, order_id: str) -> Order
             act(session, principal, fo.id, Action.REQUEST_CANCELLATION)
             requested.append(fo.id)
     refresh_order(session, order)
-    emit(session, [NewEvent(
-        type="order.cancellation_requested" if requested else "order.cancelled",
-        merchant_id=order.merchant_id, subject_type="order", subject_id=order.id,
-        actor_party_id=principal.party_id,
-        data={"order_id": order.id, "awaiting_providers": requested, "status": order.status})])
+    emit(
+        session,
+        [
+            NewEvent(
+                type="order.cancellation_requested" if requested else "order.cancelled",
+                merchant_id=order.merchant_id,
+                subject_type="order",
+                subject_id=order.id,
+                actor_party_id=principal.party_id,
+                data={
+                    "order_id": order.id,
+                    "awaiting_providers": requested,
+                    "status": order.status,
+                },
+            )
+        ],
+    )
     return order
 
 
@@ -282,87 +391,171 @@ def _refresh(session: Session, order_id: str) -> None:
     refresh_order(session, order)
 
 
-def _fo_event(session: Session, fo: FulfillmentOrder, kind: str, principal: Principal,
-              data: dict[str, Any]) -> None:
-    emit(session, [NewEvent(
-        type=kind, merchant_id=fo.merchant_id, provider_id=fo.provider_id,
-        subject_type="fulfillment_order", subject_id=fo.id, actor_party_id=principal.party_id,
-        data={"fulfillment_order_id": fo.id, "order_id": fo.order_id, "status": fo.status,
-              "request_status": fo.request_status, **data})])
+def _fo_event(
+    session: Session, fo: FulfillmentOrder, kind: str, principal: Principal, data: dict[str, Any]
+) -> None:
+    emit(
+        session,
+        [
+            NewEvent(
+                type=kind,
+                merchant_id=fo.merchant_id,
+                provider_id=fo.provider_id,
+                subject_type="fulfillment_order",
+                subject_id=fo.id,
+                actor_party_id=principal.party_id,
+                data={
+                    "fulfillment_order_id": fo.id,
+                    "order_id": fo.order_id,
+                    "status": fo.status,
+                    "request_status": fo.request_status,
+                    **data,
+                },
+            )
+        ],
+    )
 
 
-def views(session: Session, principal: Principal, fos: Sequence[FulfillmentOrder]
-          ) -> list[dict[str, Any]]:
+def views(
+    session: Session, principal: Principal, fos: Sequence[FulfillmentOrder]
+) -> list[dict[str, Any]]:
     """Fulfillment orders as the caller may see them (PII only where the agreement allows)."""
     if not fos:
         return []
     ids = [fo.id for fo in fos]
     lines: dict[str, list[FulfillmentOrderLine]] = defaultdict(list)
-    for ln in session.scalars(select(FulfillmentOrderLine).where(
-            FulfillmentOrderLine.fulfillment_order_id.in_(ids)).order_by(FulfillmentOrderLine.id)):
+    for ln in session.scalars(
+        select(FulfillmentOrderLine)
+        .where(FulfillmentOrderLine.fulfillment_order_id.in_(ids))
+        .order_by(FulfillmentOrderLine.id)
+    ):
         lines[ln.fulfillment_order_id].append(ln)
     holds: dict[str, list[Hold]] = defaultdict(list)
-    for hold in session.scalars(select(Hold).where(
-            Hold.fulfillment_order_id.in_(ids), Hold.released_at.is_(None))):
+    for hold in session.scalars(
+        select(Hold).where(Hold.fulfillment_order_id.in_(ids), Hold.released_at.is_(None))
+    ):
         holds[hold.fulfillment_order_id].append(hold)
     shipments: dict[str, list[Shipment]] = defaultdict(list)
-    for shp in session.scalars(select(Shipment).where(Shipment.fulfillment_order_id.in_(ids))
-                               .order_by(Shipment.shipped_at)):
+    for shp in session.scalars(
+        select(Shipment).where(Shipment.fulfillment_order_id.in_(ids)).order_by(Shipment.shipped_at)
+    ):
         shipments[shp.fulfillment_order_id].append(shp)
-    codes: dict[str, str] = {fid: code for fid, code in session.execute(select(Facility.id, Facility.code).where(
-        Facility.id.in_({fo.facility_id for fo in fos}))).all()}
-    order_rows = {o.id: o for o in session.scalars(select(Order).where(
-        Order.id.in_({fo.order_id for fo in fos})))}
+    codes: dict[str, str] = {
+        fid: code
+        for fid, code in session.execute(
+            select(Facility.id, Facility.code).where(
+                Facility.id.in_({fo.facility_id for fo in fos})
+            )
+        ).all()
+    }
+    order_rows = {
+        o.id: o
+        for o in session.scalars(select(Order).where(Order.id.in_({fo.order_id for fo in fos})))
+    }
     now = utcnow()
     result = []
     for fo in fos:
         order = order_rows[fo.order_id]
         ship_to: dict[str, Any] | None = order.ship_to
         if principal.is_provider and fo.status in TERMINAL and now - fo.updated_at > PII_RETENTION:
-            ship_to = {"country": order.ship_to.get("country"),
-                       "postal_code": order.ship_to.get("postal_code"), "redacted": True}
-        result.append({
-            "id": fo.id, "order_id": fo.order_id, "merchant_id": fo.merchant_id,
-            "provider_id": fo.provider_id, "facility_code": codes.get(fo.facility_id),
-            "agreement_id": fo.agreement_id, "agreement_version": fo.agreement_version,
-            "status": fo.status, "request_status": fo.request_status,
-            "supported_actions": list(allowed_actions(_state(fo), principal.kind)),
-            "channel": order.channel, "external_id": order.external_id, "ship_to": ship_to,
-            "rejection_reason": fo.rejection_reason, "rejection_message": fo.rejection_message,
-            "holds": [{"id": h.id, "reason": h.reason, "note": h.note, "placed_by": h.placed_by,
-                       "created_at": h.created_at} for h in holds[fo.id]],
-            "lines": [{"id": ln.id, "order_line_id": ln.order_line_id, "sku": ln.sku,
-                       "quantity": ln.quantity, "shipped_quantity": ln.shipped_quantity,
-                       "released_quantity": ln.released_quantity,
-                       "remaining_quantity": ln.quantity - ln.shipped_quantity
-                       - ln.released_quantity} for ln in lines[fo.id]],
-            "shipments": [{"id": s.id, "carrier": s.carrier, "tracking_number": s.tracking_number,
-                           "lines": s.lines, "shipped_at": s.shipped_at}
-                          for s in shipments[fo.id]],
-            "created_at": fo.created_at, "updated_at": fo.updated_at,
-        })
+            ship_to = {
+                "country": order.ship_to.get("country"),
+                "postal_code": order.ship_to.get("postal_code"),
+                "redacted": True,
+            }
+        result.append(
+            {
+                "id": fo.id,
+                "order_id": fo.order_id,
+                "merchant_id": fo.merchant_id,
+                "provider_id": fo.provider_id,
+                "facility_code": codes.get(fo.facility_id),
+                "agreement_id": fo.agreement_id,
+                "agreement_version": fo.agreement_version,
+                "status": fo.status,
+                "request_status": fo.request_status,
+                "supported_actions": list(allowed_actions(_state(fo), principal.kind)),
+                "channel": order.channel,
+                "external_id": order.external_id,
+                "ship_to": ship_to,
+                "rejection_reason": fo.rejection_reason,
+                "rejection_message": fo.rejection_message,
+                "holds": [
+                    {
+                        "id": h.id,
+                        "reason": h.reason,
+                        "note": h.note,
+                        "placed_by": h.placed_by,
+                        "created_at": h.created_at,
+                    }
+                    for h in holds[fo.id]
+                ],
+                "lines": [
+                    {
+                        "id": ln.id,
+                        "order_line_id": ln.order_line_id,
+                        "sku": ln.sku,
+                        "quantity": ln.quantity,
+                        "shipped_quantity": ln.shipped_quantity,
+                        "released_quantity": ln.released_quantity,
+                        "remaining_quantity": ln.quantity
+                        - ln.shipped_quantity
+                        - ln.released_quantity,
+                    }
+                    for ln in lines[fo.id]
+                ],
+                "shipments": [
+                    {
+                        "id": s.id,
+                        "carrier": s.carrier,
+                        "tracking_number": s.tracking_number,
+                        "lines": s.lines,
+                        "shipped_at": s.shipped_at,
+                    }
+                    for s in shipments[fo.id]
+                ],
+                "created_at": fo.created_at,
+                "updated_at": fo.updated_at,
+            }
+        )
     return result
 
 
 def order_view(session: Session, principal: Principal, order: Order) -> dict[str, Any]:
     """An order with its lines' progress and its fulfillment orders."""
     progress = line_progress(session, order.id)
-    fos = list(session.scalars(select(FulfillmentOrder).where(
-        FulfillmentOrder.order_id == order.id).order_by(FulfillmentOrder.created_at,
-                                                        FulfillmentOrder.id)))
+    fos = list(
+        session.scalars(
+            select(FulfillmentOrder)
+            .where(FulfillmentOrder.order_id == order.id)
+            .order_by(FulfillmentOrder.created_at, FulfillmentOrder.id)
+        )
+    )
     return {
-        "id": order.id, "channel": order.channel, "external_id": order.external_id,
-        "status": order.status, "ship_to": order.ship_to, "currency": order.currency,
-        "order_value": order.order_value, "placed_at": order.placed_at,
-        "created_at": order.created_at, "updated_at": order.updated_at,
-        "lines": [{"id": ln.id, "line_no": ln.line_no, "sku": ln.sku, "quantity": ln.quantity,
-                   "reserved_quantity": progress[ln.id].reserved,
-                   "shipped_quantity": progress[ln.id].shipped,
-                   "cancelled_quantity": progress[ln.id].cancelled,
-                   "backordered_quantity": progress[ln.id].backordered,
-                   "unit_price": ln.unit_price} for ln in orders.lines_of(session, order.id)],
+        "id": order.id,
+        "channel": order.channel,
+        "external_id": order.external_id,
+        "status": order.status,
+        "ship_to": order.ship_to,
+        "currency": order.currency,
+        "order_value": order.order_value,
+        "placed_at": order.placed_at,
+        "created_at": order.created_at,
+        "updated_at": order.updated_at,
+        "lines": [
+            {
+                "id": ln.id,
+                "line_no": ln.line_no,
+                "sku": ln.sku,
+                "quantity": ln.quantity,
+                "reserved_quantity": progress[ln.id].reserved,
+                "shipped_quantity": progress[ln.id].shipped,
+                "cancelled_quantity": progress[ln.id].cancelled,
+                "backordered_quantity": progress[ln.id].backordered,
+                "unit_price": ln.unit_price,
+            }
+            for ln in orders.lines_of(session, order.id)
+        ],
         "fulfillment_orders": views(session, principal, fos),
         "sourcing": order.sourcing,
     }
-
-

@@ -12,7 +12,7 @@ from midway.db import Base
 
 
 class IdempotencyKey(Base):
-    """A POST's Idempotency-Key, scoped by party and endpoint, with the body fingerprint and reply."""
+    """A POST's Idempotency-Key, scoped by party and endpoint, with body fingerprint and reply."""
 
     __tablename__ = "idempotency_keys"
 

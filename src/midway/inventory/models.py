@@ -11,7 +11,8 @@ from midway.db import Base
 
 
 class StockBalance(Base):
-    """On hand and reserved per merchant × facility × SKU, kept with the ledger in one transaction."""
+    """On hand and reserved per merchant × facility × SKU, kept with the ledger in one
+    transaction."""
 
     __tablename__ = "stock_balances"
     __table_args__ = (

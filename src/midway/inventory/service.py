@@ -64,29 +64,50 @@ def available(session: Session, merchant_id: str, keys: Iterable[Key]) -> dict[K
     facility_ids = sorted({f for f, _ in wanted})
     skus = sorted({s for _, s in wanted})
     rows = session.execute(
-        select(StockBalance.facility_id, StockBalance.sku,
-               StockBalance.on_hand - StockBalance.reserved)
-        .where(StockBalance.merchant_id == merchant_id,
-               StockBalance.facility_id.in_(facility_ids), StockBalance.sku.in_(skus))
+        select(
+            StockBalance.facility_id, StockBalance.sku, StockBalance.on_hand - StockBalance.reserved
+        ).where(
+            StockBalance.merchant_id == merchant_id,
+            StockBalance.facility_id.in_(facility_ids),
+            StockBalance.sku.in_(skus),
+        )
     ).all()
     return {(f, s): int(a) for f, s, a in rows if (f, s) in wanted}
 
 
-def _ledger(session: Session, merchant_id: str, movements: Iterable[Movement], *, kind: str,
-            reason: str, reference: str | None, actor: str) -> None:
+def _ledger(
+    session: Session,
+    merchant_id: str,
+    movements: Iterable[Movement],
+    *,
+    kind: str,
+    reason: str,
+    reference: str | None,
+    actor: str,
+) -> None:
     now = utcnow()
     rows = [
-        {"merchant_id": merchant_id, "facility_id": m.facility_id, "sku": m.sku, "kind": kind,
-         "on_hand_delta": m.on_hand, "reserved_delta": m.reserved, "reason": reason,
-         "reference": reference, "actor_party_id": actor, "created_at": now}
+        {
+            "merchant_id": merchant_id,
+            "facility_id": m.facility_id,
+            "sku": m.sku,
+            "kind": kind,
+            "on_hand_delta": m.on_hand,
+            "reserved_delta": m.reserved,
+            "reason": reason,
+            "reference": reference,
+            "actor_party_id": actor,
+            "created_at": now,
+        }
         for m in movements
     ]
     if rows:
         session.execute(insert(StockMovement), rows)
 
 
-def reserve(session: Session, merchant_id: str, wanted: Mapping[Key, int], *, reference: str,
-            actor: str) -> None:
+def reserve(
+    session: Session, merchant_id: str, wanted: Mapping[Key, int], *, reference: str, actor: str
+) -> None:
     """Reserve units for every key, in key order, or raise InsufficientStock (nothing applied
     by this call survives if the caller rolls back its savepoint)."""
     for facility_id, sku in sorted(wanted):
@@ -95,73 +116,142 @@ def reserve(session: Session, merchant_id: str, wanted: Mapping[Key, int], *, re
             continue
         done = session.execute(
             update(StockBalance)
-            .where(StockBalance.merchant_id == merchant_id,
-                   StockBalance.facility_id == facility_id, StockBalance.sku == sku,
-                   StockBalance.on_hand - StockBalance.reserved >= quantity)
+            .where(
+                StockBalance.merchant_id == merchant_id,
+                StockBalance.facility_id == facility_id,
+                StockBalance.sku == sku,
+                StockBalance.on_hand - StockBalance.reserved >= quantity,
+            )
             .values(reserved=StockBalance.reserved + quantity)
             .execution_options(synchronize_session=False)
         )
         if done.rowcount != 1:  # type: ignore[attr-defined]
             raise InsufficientStock(facility_id, sku, quantity)
-    _ledger(session, merchant_id,
-            [Movement(f, s, 0, q) for (f, s), q in sorted(wanted.items()) if q > 0],
-            kind="reservation", reason="order_sourced", reference=reference, actor=actor)
+    _ledger(
+        session,
+        merchant_id,
+        [Movement(f, s, 0, q) for (f, s), q in sorted(wanted.items()) if q > 0],
+        kind="reservation",
+        reason="order_sourced",
+        reference=reference,
+        actor=actor,
+    )
 
 
-def release(session: Session, merchant_id: str, units: Mapping[Key, int], *, reason: str,
-            reference: str, actor: str) -> None:
+def release(
+    session: Session,
+    merchant_id: str,
+    units: Mapping[Key, int],
+    *,
+    reason: str,
+    reference: str,
+    actor: str,
+) -> None:
     """Give reserved units back to available stock."""
-    _apply(session, merchant_id, {k: (0, -q) for k, q in units.items() if q > 0},
-           kind="release", reason=reason, reference=reference, actor=actor)
+    _apply(
+        session,
+        merchant_id,
+        {k: (0, -q) for k, q in units.items() if q > 0},
+        kind="release",
+        reason=reason,
+        reference=reference,
+        actor=actor,
+    )
 
 
-def ship(session: Session, merchant_id: str, units: Mapping[Key, int], *, reference: str,
-         actor: str) -> None:
+def ship(
+    session: Session, merchant_id: str, units: Mapping[Key, int], *, reference: str, actor: str
+) -> None:
     """Units leave the building: on hand and reserved both go down."""
-    _apply(session, merchant_id, {k: (-q, -q) for k, q in units.items() if q > 0},
-           kind="shipment", reason="shipped", reference=reference, actor=actor)
+    _apply(
+        session,
+        merchant_id,
+        {k: (-q, -q) for k, q in units.items() if q > 0},
+        kind="shipment",
+        reason="shipped",
+        reference=reference,
+        actor=actor,
+    )
 
 
-def _apply(session: Session, merchant_id: str, deltas: Mapping[Key, tuple[int, int]], *,
-           kind: str, reason: str, reference: str | None, actor: str) -> None:
+def _apply(
+    session: Session,
+    merchant_id: str,
+    deltas: Mapping[Key, tuple[int, int]],
+    *,
+    kind: str,
+    reason: str,
+    reference: str | None,
+    actor: str,
+) -> None:
     for facility_id, sku in sorted(deltas):
         on_hand, reserved = deltas[(facility_id, sku)]
         session.execute(
             update(StockBalance)
-            .where(StockBalance.merchant_id == merchant_id,
-                   StockBalance.facility_id == facility_id, StockBalance.sku == sku)
-            .values(on_hand=StockBalance.on_hand + on_hand,
-                    reserved=StockBalance.reserved + reserved)
+            .where(
+                StockBalance.merchant_id == merchant_id,
+                StockBalance.facility_id == facility_id,
+                StockBalance.sku == sku,
+            )
+            .values(
+                on_hand=StockBalance.on_hand + on_hand, reserved=StockBalance.reserved + reserved
+            )
             .execution_options(synchronize_session=False)
         )
-    _ledger(session, merchant_id, [Movement(f, s, *d) for (f, s), d in sorted(deltas.items())],
-            kind=kind, reason=reason, reference=reference, actor=actor)
+    _ledger(
+        session,
+        merchant_id,
+        [Movement(f, s, *d) for (f, s), d in sorted(deltas.items())],
+        kind=kind,
+        reason=reason,
+        reference=reference,
+        actor=actor,
+    )
 
 
 def _ensure_row(session: Session, merchant_id: str, facility_id: str, sku: str) -> None:
-    values = {"merchant_id": merchant_id, "facility_id": facility_id, "sku": sku,
-              "on_hand": 0, "reserved": 0}
-    stmt = (pg_insert(StockBalance) if is_postgres(session) else sqlite_insert(StockBalance))
+    values = {
+        "merchant_id": merchant_id,
+        "facility_id": facility_id,
+        "sku": sku,
+        "on_hand": 0,
+        "reserved": 0,
+    }
+    stmt = pg_insert(StockBalance) if is_postgres(session) else sqlite_insert(StockBalance)
     session.execute(stmt.values(**values).on_conflict_do_nothing())
 
 
-def _stock_owner(session: Session, principal: Principal, facility: Facility,
-                 merchant_id: str | None) -> str:
+def _stock_owner(
+    session: Session, principal: Principal, facility: Facility, merchant_id: str | None
+) -> str:
     if principal.is_merchant:
         if merchant_id not in (None, principal.party_id):
             raise InvalidInput("a merchant posts only its own stock", field="merchant_id")
         return principal.party_id
     if merchant_id is None:
         raise InvalidInput("a provider must say whose stock this is", field="merchant_id")
-    if not agreements.serves(session, merchant_id=merchant_id, provider_id=principal.party_id,
-                             facility_id=facility.id):
-        raise NotFound(f"no active agreement with merchant {merchant_id} covers "
-                       f"facility '{facility.code}'", field="merchant_id")
+    if not agreements.serves(
+        session, merchant_id=merchant_id, provider_id=principal.party_id, facility_id=facility.id
+    ):
+        raise NotFound(
+            f"no active agreement with merchant {merchant_id} covers facility '{facility.code}'",
+            field="merchant_id",
+        )
     return merchant_id
 
 
-def post(session: Session, principal: Principal, *, facility_code: str, sku: str, quantity: int,
-         kind: str, reason: str, reference: str | None, merchant_id: str | None) -> StockBalance:
+def post(
+    session: Session,
+    principal: Principal,
+    *,
+    facility_code: str,
+    sku: str,
+    quantity: int,
+    kind: str,
+    reason: str,
+    reference: str | None,
+    merchant_id: str | None,
+) -> StockBalance:
     """Post a receipt, adjustment, count correction or restocked return at a facility the
     caller runs; returns the new balance."""
     principal.require("operator")
@@ -180,8 +270,12 @@ def post(session: Session, principal: Principal, *, facility_code: str, sku: str
     guard = [] if quantity > 0 else [StockBalance.on_hand - StockBalance.reserved >= -quantity]
     done = session.execute(
         update(StockBalance)
-        .where(StockBalance.merchant_id == owner, StockBalance.facility_id == facility.id,
-               StockBalance.sku == sku, *guard)
+        .where(
+            StockBalance.merchant_id == owner,
+            StockBalance.facility_id == facility.id,
+            StockBalance.sku == sku,
+            *guard,
+        )
         .values(on_hand=StockBalance.on_hand + quantity)
         .execution_options(synchronize_session=False)
     )
@@ -189,15 +283,39 @@ def post(session: Session, principal: Principal, *, facility_code: str, sku: str
         raise InvalidInput(
             f"cannot remove {-quantity} of {sku} at {facility_code}: more than is on hand and "
             "not reserved (release or ship reservations first)",
-            field="quantity", code="insufficient_unreserved_stock")
-    _ledger(session, owner, [Movement(facility.id, sku, quantity, 0)], kind=kind,
-            reason=reason.strip(), reference=reference, actor=principal.party_id)
-    emit(session, [NewEvent(
-        type="inventory.adjusted" if kind != "receipt" else "inventory.received",
-        merchant_id=owner, provider_id=principal.party_id if principal.is_provider else None,
-        subject_type="sku", subject_id=sku, actor_party_id=principal.party_id,
-        data={"facility_code": facility.code, "sku": sku, "quantity": quantity, "kind": kind,
-              "reason": reason, "reference": reference})])
+            field="quantity",
+            code="insufficient_unreserved_stock",
+        )
+    _ledger(
+        session,
+        owner,
+        [Movement(facility.id, sku, quantity, 0)],
+        kind=kind,
+        reason=reason.strip(),
+        reference=reference,
+        actor=principal.party_id,
+    )
+    emit(
+        session,
+        [
+            NewEvent(
+                type="inventory.adjusted" if kind != "receipt" else "inventory.received",
+                merchant_id=owner,
+                provider_id=principal.party_id if principal.is_provider else None,
+                subject_type="sku",
+                subject_id=sku,
+                actor_party_id=principal.party_id,
+                data={
+                    "facility_code": facility.code,
+                    "sku": sku,
+                    "quantity": quantity,
+                    "kind": kind,
+                    "reason": reason,
+                    "reference": reference,
+                },
+            )
+        ],
+    )
     balance = session.get(StockBalance, (owner, facility.id, sku), populate_existing=True)
     assert balance is not None
     return balance
@@ -213,15 +331,22 @@ def _scope(principal: Principal, merchant_id: str | None) -> list[object]:
     return conditions
 
 
-def balances(session: Session, principal: Principal, *, sku: str | None,
-             facility_code: str | None, merchant_id: str | None = None
-             ) -> list[tuple[StockBalance, Facility]]:
+def balances(
+    session: Session,
+    principal: Principal,
+    *,
+    sku: str | None,
+    facility_code: str | None,
+    merchant_id: str | None = None,
+) -> list[tuple[StockBalance, Facility]]:
     """Balances the caller may see: a merchant its own stock everywhere; a provider the stock
     at its own facilities."""
-    query = (select(StockBalance, Facility)
-             .join(Facility, Facility.id == StockBalance.facility_id)
-             .where(*_scope(principal, merchant_id))  # type: ignore[arg-type]
-             .order_by(StockBalance.sku, Facility.code))
+    query = (
+        select(StockBalance, Facility)
+        .join(Facility, Facility.id == StockBalance.facility_id)
+        .where(*_scope(principal, merchant_id))  # type: ignore[arg-type]
+        .order_by(StockBalance.sku, Facility.code)
+    )
     if sku:
         query = query.where(StockBalance.sku == sku)
     if facility_code:
@@ -229,8 +354,15 @@ def balances(session: Session, principal: Principal, *, sku: str | None,
     return [(b, f) for b, f in session.execute(query).all()]
 
 
-def ledger(session: Session, principal: Principal, *, sku: str | None, facility_code: str | None,
-           after: int | None, limit: int) -> list[tuple[StockMovement, Facility]]:
+def ledger(
+    session: Session,
+    principal: Principal,
+    *,
+    sku: str | None,
+    facility_code: str | None,
+    after: int | None,
+    limit: int,
+) -> list[tuple[StockMovement, Facility]]:
     """Ledger rows the caller may see, oldest first, after a cursor."""
     if not 1 <= limit <= 1000:
         raise InvalidInput("limit must be between 1 and 1000", field="limit")
@@ -238,10 +370,15 @@ def ledger(session: Session, principal: Principal, *, sku: str | None, facility_
         scope = StockMovement.merchant_id == principal.party_id
     else:
         scope = StockMovement.facility_id.in_(
-            select(Facility.id).where(Facility.party_id == principal.party_id))
-    query = (select(StockMovement, Facility)
-             .join(Facility, Facility.id == StockMovement.facility_id)
-             .where(scope).order_by(StockMovement.id).limit(limit))
+            select(Facility.id).where(Facility.party_id == principal.party_id)
+        )
+    query = (
+        select(StockMovement, Facility)
+        .join(Facility, Facility.id == StockMovement.facility_id)
+        .where(scope)
+        .order_by(StockMovement.id)
+        .limit(limit)
+    )
     if sku:
         query = query.where(StockMovement.sku == sku)
     if facility_code:
@@ -254,18 +391,26 @@ def ledger(session: Session, principal: Principal, *, sku: str | None, facility_
 def ledger_matches_balances(session: Session, merchant_id: str) -> list[str]:
     """Differences between the ledger sums and the balances (empty when the books agree)."""
     sums = {
-        (f, s): (int(o), int(r)) for f, s, o, r in session.execute(
-            select(StockMovement.facility_id, StockMovement.sku,
-                   func.sum(StockMovement.on_hand_delta), func.sum(StockMovement.reserved_delta))
+        (f, s): (int(o), int(r))
+        for f, s, o, r in session.execute(
+            select(
+                StockMovement.facility_id,
+                StockMovement.sku,
+                func.sum(StockMovement.on_hand_delta),
+                func.sum(StockMovement.reserved_delta),
+            )
             .where(StockMovement.merchant_id == merchant_id)
-            .group_by(StockMovement.facility_id, StockMovement.sku)).all()
+            .group_by(StockMovement.facility_id, StockMovement.sku)
+        ).all()
     }
     problems = []
     for b in session.scalars(select(StockBalance).where(StockBalance.merchant_id == merchant_id)):
         ledger_sum = sums.pop((b.facility_id, b.sku), (0, 0))
         if ledger_sum != (b.on_hand, b.reserved):
-            problems.append(f"{b.sku}@{b.facility_id}: balance {(b.on_hand, b.reserved)} "
-                            f"ledger {ledger_sum}")
-    problems += [f"{s}@{f}: ledger {v} without balance" for (f, s), v in sums.items() if v != (0, 0)]
+            problems.append(
+                f"{b.sku}@{b.facility_id}: balance {(b.on_hand, b.reserved)} ledger {ledger_sum}"
+            )
+    problems += [
+        f"{s}@{f}: ledger {v} without balance" for (f, s), v in sums.items() if v != (0, 0)
+    ]
     return problems
-

@@ -22,32 +22,47 @@ router = APIRouter(tags=["orders"], responses=PROBLEM_RESPONSES)
 
 @router.post("/v1/orders", response_model=OrderOut, status_code=201)
 def create_order(
-    body: OrderIn, principal: CurrentPrincipal, db: Db,
+    body: OrderIn,
+    principal: CurrentPrincipal,
+    db: Db,
     idempotency_key: str | None = Header(None, description="replays the first answer on retry"),
 ) -> Any:
     """Accept an order: sourced, reserved and handed to facilities in one transaction."""
     endpoint = "POST /v1/orders"
     if idempotency_key is not None:
         replay = idempotency.claim(
-            db, party_id=principal.party_id, endpoint=endpoint, key=idempotency_key,
+            db,
+            party_id=principal.party_id,
+            endpoint=endpoint,
+            key=idempotency_key,
             body_hash=idempotency.fingerprint(body.model_dump(mode="json")),
-            inflight_timeout=timedelta(seconds=60))
+            inflight_timeout=timedelta(seconds=60),
+        )
         if replay is not None:
-            return JSONResponse(replay.body, status_code=replay.status,
-                                headers={"Idempotent-Replayed": "true"})
+            return JSONResponse(
+                replay.body, status_code=replay.status, headers={"Idempotent-Replayed": "true"}
+            )
     try:
         with db.transaction() as session:
             order_id = intake.place_order(session, principal, body.to_input())
             order = service.get(session, principal, order_id)
-            payload = jsonable_encoder(OrderOut.model_validate(
-                fulfillment.order_view(session, principal, order)))
+            payload = jsonable_encoder(
+                OrderOut.model_validate(fulfillment.order_view(session, principal, order))
+            )
             if idempotency_key is not None:
-                idempotency.complete(session, party_id=principal.party_id, endpoint=endpoint,
-                                     key=idempotency_key, status=201, body=payload)
+                idempotency.complete(
+                    session,
+                    party_id=principal.party_id,
+                    endpoint=endpoint,
+                    key=idempotency_key,
+                    status=201,
+                    body=payload,
+                )
     except BaseException:
         if idempotency_key is not None:
-            idempotency.release(db, party_id=principal.party_id, endpoint=endpoint,
-                                key=idempotency_key)
+            idempotency.release(
+                db, party_id=principal.party_id, endpoint=endpoint, key=idempotency_key
+            )
         raise
     return JSONResponse(payload, status_code=201)
 
@@ -61,14 +76,22 @@ def get_order(order_id: str, principal: CurrentPrincipal, db: Db) -> OrderOut:
 
 
 @router.get("/v1/orders", response_model=list[OrderOut])
-def list_orders(principal: CurrentPrincipal, db: Db, status: str | None = None,
-                channel: str | None = None, after: str | None = None,
-                limit: int = Query(50, ge=1, le=200)) -> list[OrderOut]:
+def list_orders(
+    principal: CurrentPrincipal,
+    db: Db,
+    status: str | None = None,
+    channel: str | None = None,
+    after: str | None = None,
+    limit: int = Query(50, ge=1, le=200),
+) -> list[OrderOut]:
     """A page of the caller's orders, newest first."""
     with db.transaction(write=False) as session:
-        return [OrderOut.model_validate(fulfillment.order_view(session, principal, o))
-                for o in service.list_orders(session, principal, status=status, channel=channel,
-                                             limit=limit, after=after)]
+        return [
+            OrderOut.model_validate(fulfillment.order_view(session, principal, o))
+            for o in service.list_orders(
+                session, principal, status=status, channel=channel, limit=limit, after=after
+            )
+        ]
 
 
 @router.post("/v1/orders/{order_id}/cancel", response_model=OrderOut)

@@ -49,10 +49,13 @@ class OrderIn(StrictModel):
     def to_input(self) -> service.OrderInput:
         """As the service's value."""
         return service.OrderInput(
-            channel=self.channel, external_id=self.external_id,
+            channel=self.channel,
+            external_id=self.external_id,
             ship_to=self.ship_to.model_dump(),
             lines=[service.LineInput(ln.sku, ln.quantity, ln.unit_price) for ln in self.lines],
-            currency=self.currency, placed_at=self.placed_at)
+            currency=self.currency,
+            placed_at=self.placed_at,
+        )
 
 
 class OrderLineOut(BaseModel):

@@ -20,8 +20,18 @@ from midway.facilities.service import validate_country
 from midway.orders.models import Order, OrderLine
 from midway.principal import Principal
 
-SHIP_TO_FIELDS = ("name", "company", "address1", "address2", "city", "region", "postal_code",
-                  "country", "phone", "email")
+SHIP_TO_FIELDS = (
+    "name",
+    "company",
+    "address1",
+    "address2",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "phone",
+    "email",
+)
 
 
 @dataclass(frozen=True)
@@ -95,8 +105,9 @@ def validate(session: Session, merchant_id: str, data: OrderInput) -> dict[str, 
     skus = catalog.skus_by_code(session, merchant_id, (line.sku for line in data.lines))
     for i, line in enumerate(data.lines):
         if line.sku not in skus:
-            raise InvalidInput(f"unknown SKU '{line.sku}'", field=f"lines[{i}].sku",
-                               code="unknown_sku")
+            raise InvalidInput(
+                f"unknown SKU '{line.sku}'", field=f"lines[{i}].sku", code="unknown_sku"
+            )
     return skus
 
 
@@ -104,44 +115,69 @@ def order_value(lines: Sequence[LineInput]) -> Decimal | None:
     """Sum of quantity × unit price, when every line has a price."""
     if any(line.unit_price is None for line in lines):
         return None
-    return sum((Decimal(line.quantity) * (line.unit_price or Decimal(0)) for line in lines),
-               Decimal(0))
+    return sum(
+        (Decimal(line.quantity) * (line.unit_price or Decimal(0)) for line in lines), Decimal(0)
+    )
 
 
 def find_existing(session: Session, merchant_id: str, channel: str, external_id: str) -> str | None:
     """The id of the merchant's order with this channel and external id, if any."""
-    return session.scalar(select(Order.id).where(
-        Order.merchant_id == merchant_id, Order.channel == channel,
-        Order.external_id == external_id))
+    return session.scalar(
+        select(Order.id).where(
+            Order.merchant_id == merchant_id,
+            Order.channel == channel,
+            Order.external_id == external_id,
+        )
+    )
 
 
-def insert_order(session: Session, principal: Principal, data: OrderInput
-                 ) -> tuple[Order, list[OrderLine]]:
+def insert_order(
+    session: Session, principal: Principal, data: OrderInput
+) -> tuple[Order, list[OrderLine]]:
     """Write the order and its lines (status open; sourcing sets the real status)."""
     existing = find_existing(session, principal.party_id, data.channel, data.external_id)
     if existing:
-        raise Conflict(f"order {data.channel}/{data.external_id} already exists as {existing}",
-                       code="duplicate_order", order_id=existing)
+        raise Conflict(
+            f"order {data.channel}/{data.external_id} already exists as {existing}",
+            code="duplicate_order",
+            order_id=existing,
+        )
     now = utcnow()
     ship_to = {k: (data.ship_to.get(k) or None) for k in SHIP_TO_FIELDS}
     ship_to["country"] = (ship_to["country"] or "").upper()
     order = Order(
-        id=new_id("ord"), merchant_id=principal.party_id, channel=data.channel,
-        external_id=data.external_id, status="open", ship_to=ship_to,
-        currency=data.currency, order_value=order_value(data.lines), sourcing=[],
-        placed_at=data.placed_at or now, created_at=now, updated_at=now,
+        id=new_id("ord"),
+        merchant_id=principal.party_id,
+        channel=data.channel,
+        external_id=data.external_id,
+        status="open",
+        ship_to=ship_to,
+        currency=data.currency,
+        order_value=order_value(data.lines),
+        sourcing=[],
+        placed_at=data.placed_at or now,
+        created_at=now,
+        updated_at=now,
     )
     lines = [
-        OrderLine(id=new_id("oln"), order_id=order.id, merchant_id=principal.party_id,
-                  line_no=i + 1, sku=line.sku, quantity=line.quantity, cancelled_quantity=0,
-                  unit_price=line.unit_price)
+        OrderLine(
+            id=new_id("oln"),
+            order_id=order.id,
+            merchant_id=principal.party_id,
+            line_no=i + 1,
+            sku=line.sku,
+            quantity=line.quantity,
+            cancelled_quantity=0,
+            unit_price=line.unit_price,
+        )
         for i, line in enumerate(data.lines)
     ]
     try:
         session.execute(insert(Order), [_row(order)])
     except IntegrityError:  # a concurrent request inserted the same channel order first
-        raise Conflict(f"order {data.channel}/{data.external_id} already exists",
-                       code="duplicate_order") from None
+        raise Conflict(
+            f"order {data.channel}/{data.external_id} already exists", code="duplicate_order"
+        ) from None
     session.execute(insert(OrderLine), [_row(line) for line in lines])
     return order, lines
 
@@ -163,16 +199,30 @@ def get(session: Session, principal: Principal, order_id: str, *, lock: bool = F
 
 def lines_of(session: Session, order_id: str) -> list[OrderLine]:
     """An order's lines in line order."""
-    return list(session.scalars(
-        select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.line_no)))
+    return list(
+        session.scalars(
+            select(OrderLine).where(OrderLine.order_id == order_id).order_by(OrderLine.line_no)
+        )
+    )
 
 
-def list_orders(session: Session, principal: Principal, *, status: str | None, channel: str | None,
-                limit: int, after: str | None) -> list[Order]:
+def list_orders(
+    session: Session,
+    principal: Principal,
+    *,
+    status: str | None,
+    channel: str | None,
+    limit: int,
+    after: str | None,
+) -> list[Order]:
     """A page of the merchant's orders, newest first."""
     principal.require_kind("merchant", "list orders")
-    query = (select(Order).where(Order.merchant_id == principal.party_id)
-             .order_by(Order.created_at.desc(), Order.id.desc()).limit(limit))
+    query = (
+        select(Order)
+        .where(Order.merchant_id == principal.party_id)
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(limit)
+    )
     if status:
         query = query.where(Order.status == status)
     if channel:
@@ -180,8 +230,9 @@ def list_orders(session: Session, principal: Principal, *, status: str | None, c
     if after:
         anchor = session.get(Order, after)
         if anchor is None or anchor.merchant_id != principal.party_id:
-            raise InvalidInput("after must be the id of an order in the previous page",
-                               field="after")
+            raise InvalidInput(
+                "after must be the id of an order in the previous page", field="after"
+            )
         query = query.where(Order.created_at <= anchor.created_at, Order.id != anchor.id)
     return list(session.scalars(query))
 
@@ -189,12 +240,16 @@ def list_orders(session: Session, principal: Principal, *, status: str | None, c
 def cancel_units(session: Session, line_id: str, quantity: int) -> None:
     """Mark units of a line as cancelled."""
     if quantity > 0:
-        session.execute(update(OrderLine).where(OrderLine.id == line_id).values(
-            cancelled_quantity=OrderLine.cancelled_quantity + quantity))
+        session.execute(
+            update(OrderLine)
+            .where(OrderLine.id == line_id)
+            .values(cancelled_quantity=OrderLine.cancelled_quantity + quantity)
+        )
 
 
-def set_status(session: Session, order: Order, status: str, sourcing: dict[str, object] | None = None
-               ) -> bool:
+def set_status(
+    session: Session, order: Order, status: str, sourcing: dict[str, object] | None = None
+) -> bool:
     """Store a new status (and append a sourcing decision); True when the status changed."""
     changed = order.status != status
     values: dict[str, object] = {"status": status, "updated_at": utcnow()}
@@ -202,8 +257,12 @@ def set_status(session: Session, order: Order, status: str, sourcing: dict[str, 
         order.sourcing = [*order.sourcing, sourcing]
         values["sourcing"] = order.sourcing
     order.status = status
-    session.execute(update(Order).where(Order.id == order.id).values(**values)
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        update(Order)
+        .where(Order.id == order.id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
     return changed
 
 

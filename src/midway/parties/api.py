@@ -50,16 +50,19 @@ def me(principal: CurrentPrincipal, db: Db) -> WhoAmI:
     """The party and role of the calling key."""
     with db.transaction(write=False) as session:
         party = service.get_party(session, principal.party_id)
-        return WhoAmI(party=PartyOut.model_validate(party, from_attributes=True),
-                      role=principal.role)
+        return WhoAmI(
+            party=PartyOut.model_validate(party, from_attributes=True), role=principal.role
+        )
 
 
 @router.get("/v1/parties", response_model=list[PartyOut])
 def parties(principal: CurrentPrincipal, db: Db, kind: str | None = None) -> list[PartyOut]:
     """Parties (to find a provider's id when proposing an agreement)."""
     with db.transaction(write=False) as session:
-        return [PartyOut.model_validate(p, from_attributes=True)
-                for p in service.list_parties(session, kind=kind)]
+        return [
+            PartyOut.model_validate(p, from_attributes=True)
+            for p in service.list_parties(session, kind=kind)
+        ]
 
 
 @router.post("/v1/api-keys", response_model=KeyOut, status_code=201)
@@ -67,8 +70,9 @@ def create_key(body: KeyIn, principal: CurrentPrincipal, db: Db) -> KeyOut:
     """Issue another key for the caller's party (admin only); rotate by issuing, then revoking."""
     principal.require("admin")
     with db.transaction() as session:
-        issued = service.issue_key(session, party_id=principal.party_id, role=body.role,
-                                   label=body.label)
+        issued = service.issue_key(
+            session, party_id=principal.party_id, role=body.role, label=body.label
+        )
     return KeyOut(id=issued.id, role=issued.role, api_key=issued.secret)
 
 

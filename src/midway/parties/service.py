@@ -31,7 +31,9 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_party(session: Session, *, kind: str, name: str, role: str = "admin") -> tuple[Party, IssuedKey]:
+def create_party(
+    session: Session, *, kind: str, name: str, role: str = "admin"
+) -> tuple[Party, IssuedKey]:
     """Create a merchant or provider and its first API key."""
     if kind not in KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}, not '{kind}'", field="kind")
@@ -52,8 +54,14 @@ def issue_key(session: Session, *, party_id: str, role: str, label: str | None =
     prefix = secrets.token_hex(6)
     secret = f"mw_{prefix}_{secrets.token_urlsafe(24)}"
     key = ApiKey(
-        id=new_id("key"), party_id=party_id, role=role, prefix=prefix, key_hash=_hash(secret),
-        label=label, created_at=utcnow(), revoked_at=None,
+        id=new_id("key"),
+        party_id=party_id,
+        role=role,
+        prefix=prefix,
+        key_hash=_hash(secret),
+        label=label,
+        created_at=utcnow(),
+        revoked_at=None,
     )
     session.add(key)
     session.flush()
@@ -80,7 +88,11 @@ def authenticate(session: Session, secret: str) -> Principal:
         .join(Party, Party.id == ApiKey.party_id)
         .where(ApiKey.prefix == parts[1])
     ).first()
-    if row is None or row.revoked_at is not None or not secrets.compare_digest(row.key_hash, _hash(secret)):
+    if (
+        row is None
+        or row.revoked_at is not None
+        or not secrets.compare_digest(row.key_hash, _hash(secret))
+    ):
         raise Unauthenticated("unknown or revoked API key", code="invalid_api_key")
     return Principal(party_id=row.id, kind=row.kind, role=row.role)
 

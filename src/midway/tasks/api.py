@@ -33,14 +33,27 @@ class TaskOut(BaseModel):
 
 
 @router.get("/v1/tasks", response_model=list[TaskOut])
-def list_tasks(principal: CurrentPrincipal, db: Db, mine: bool = False,
-               status: str | None = None, fulfillment_order_id: str | None = None,
-               limit: int = Query(100, ge=1, le=1000)) -> list[TaskOut]:
+def list_tasks(
+    principal: CurrentPrincipal,
+    db: Db,
+    mine: bool = False,
+    status: str | None = None,
+    fulfillment_order_id: str | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+) -> list[TaskOut]:
     """Tasks the caller may see; ``mine=true`` for the caller's own work."""
     with db.transaction(write=False) as session:
-        return [TaskOut.model_validate(t, from_attributes=True) for t in service.list_tasks(
-            session, principal, mine=mine, status=status,
-            fulfillment_order_id=fulfillment_order_id, limit=limit)]
+        return [
+            TaskOut.model_validate(t, from_attributes=True)
+            for t in service.list_tasks(
+                session,
+                principal,
+                mine=mine,
+                status=status,
+                fulfillment_order_id=fulfillment_order_id,
+                limit=limit,
+            )
+        ]
 
 
 @router.post("/v1/tasks/{task_id}/complete", response_model=TaskOut)

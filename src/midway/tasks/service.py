@@ -49,9 +49,17 @@ def plan(session: Session, work: WorkOrder, matrix: Matrix) -> list[NewEvent]:
     for process in FULFILLMENT_ORDER_PROCESSES:
         by_owner: dict[str, tuple[list[str], dict[str, object]]] = {}
         for line in work.lines:
-            decision = resolve(matrix, process, Context(
-                sku=line.sku, sku_tags=line.tags, channel=work.channel, country=work.country,
-                order_value=work.order_value))
+            decision = resolve(
+                matrix,
+                process,
+                Context(
+                    sku=line.sku,
+                    sku_tags=line.tags,
+                    channel=work.channel,
+                    country=work.country,
+                    order_value=work.order_value,
+                ),
+            )
             if decision.owner is None:
                 continue
             skus, _ = by_owner.setdefault(decision.owner, ([], decision.as_dict()))
@@ -60,22 +68,41 @@ def plan(session: Session, work: WorkOrder, matrix: Matrix) -> list[NewEvent]:
             party = work.provider_id if owner == "provider" else work.merchant_id
             if party is None:  # a merchant-run facility has no provider to own work
                 owner, party = "merchant", work.merchant_id
-            rows.append({
-                "id": new_id("tsk"), "merchant_id": work.merchant_id,
-                "provider_id": work.provider_id,
-                "fulfillment_order_id": work.fulfillment_order_id, "process": process,
-                "owner": owner, "owner_party_id": party, "status": "open",
-                "due_at": work.due_at, "decision": decision_dict, "skus": sorted(set(skus)),
-                "created_at": utcnow(), "completed_at": None, "completed_by": None,
-            })
+            rows.append(
+                {
+                    "id": new_id("tsk"),
+                    "merchant_id": work.merchant_id,
+                    "provider_id": work.provider_id,
+                    "fulfillment_order_id": work.fulfillment_order_id,
+                    "process": process,
+                    "owner": owner,
+                    "owner_party_id": party,
+                    "status": "open",
+                    "due_at": work.due_at,
+                    "decision": decision_dict,
+                    "skus": sorted(set(skus)),
+                    "created_at": utcnow(),
+                    "completed_at": None,
+                    "completed_by": None,
+                }
+            )
     if rows:
         session.execute(insert(Task), rows)
     return [
-        NewEvent(type="task.created", merchant_id=work.merchant_id, provider_id=work.provider_id,
-                 subject_type="task", subject_id=r["id"],
-                 data={"task_id": r["id"], "process": r["process"], "owner": r["owner"],
-                       "fulfillment_order_id": work.fulfillment_order_id,
-                       "due_at": work.due_at.isoformat()})
+        NewEvent(
+            type="task.created",
+            merchant_id=work.merchant_id,
+            provider_id=work.provider_id,
+            subject_type="task",
+            subject_id=r["id"],
+            data={
+                "task_id": r["id"],
+                "process": r["process"],
+                "owner": r["owner"],
+                "fulfillment_order_id": work.fulfillment_order_id,
+                "due_at": work.due_at.isoformat(),
+            },
+        )
         for r in rows
     ]
 
@@ -86,7 +113,8 @@ def close_open(session: Session, fulfillment_order_id: str, *, status: str, acto
         update(Task)
         .where(Task.fulfillment_order_id == fulfillment_order_id, Task.status == "open")
         .values(status=status, completed_at=utcnow(), completed_by=actor)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     return int(done.rowcount)  # type: ignore[attr-defined]
 
 
@@ -96,8 +124,15 @@ def _visible(principal: Principal) -> object:
     return Task.provider_id == principal.party_id
 
 
-def list_tasks(session: Session, principal: Principal, *, mine: bool, status: str | None,
-               fulfillment_order_id: str | None, limit: int = 100) -> list[Task]:
+def list_tasks(
+    session: Session,
+    principal: Principal,
+    *,
+    mine: bool,
+    status: str | None,
+    fulfillment_order_id: str | None,
+    limit: int = 100,
+) -> list[Task]:
     """Tasks the caller may see (its own when ``mine``)."""
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", field="status")
@@ -118,17 +153,28 @@ def complete(session: Session, principal: Principal, task_id: str) -> tuple[Task
     if task is None:
         raise NotFound(f"no task {task_id}")
     if task.owner_party_id != principal.party_id:
-        raise InvalidState(f"this task is owned by the {task.owner}; only its owner completes it",
-                           code="not_task_owner")
+        raise InvalidState(
+            f"this task is owned by the {task.owner}; only its owner completes it",
+            code="not_task_owner",
+        )
     if task.status != "open":
-        raise InvalidState(f"task is already {task.status}", code="task_not_open",
-                           state={"status": task.status})
+        raise InvalidState(
+            f"task is already {task.status}", code="task_not_open", state={"status": task.status}
+        )
     task.status = "done"
     task.completed_at = utcnow()
     task.completed_by = principal.party_id
     session.flush()
-    return task, NewEvent(type="task.completed", merchant_id=task.merchant_id,
-                          provider_id=task.provider_id, subject_type="task", subject_id=task.id,
-                          actor_party_id=principal.party_id,
-                          data={"task_id": task.id, "process": task.process,
-                                "fulfillment_order_id": task.fulfillment_order_id})
+    return task, NewEvent(
+        type="task.completed",
+        merchant_id=task.merchant_id,
+        provider_id=task.provider_id,
+        subject_type="task",
+        subject_id=task.id,
+        actor_party_id=principal.party_id,
+        data={
+            "task_id": task.id,
+            "process": task.process,
+            "fulfillment_order_id": task.fulfillment_order_id,
+        },
+    )

@@ -23,7 +23,8 @@ body {{ font: 16px/1.5 system-ui, sans-serif; max-width: 46rem; margin: 3rem aut
        padding: 0 1rem; color: #1d2330; }}
 h1 {{ margin-bottom: 0; }} .sub {{ color: #5b6475; margin-top: .2rem; }}
 table {{ border-collapse: collapse; margin: 1rem 0; }}
-td {{ padding: .25rem 1.2rem .25rem 0; }} td.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
+td {{ padding: .25rem 1.2rem .25rem 0; }}
+td.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
 a {{ color: #1f5fbf; }} code {{ background: #f1f3f7; padding: 0 .25rem; border-radius: 3px; }}
 </style></head><body>
 <h1>Midway</h1>
@@ -49,11 +50,22 @@ def landing(request: Request) -> HTMLResponse:
     """What is running, with counts and links to the API docs."""
     db: Database = request.app.state.db
     with db.transaction(write=False) as session:
-        counts = {name: session.scalar(select(func.count()).select_from(model)) or 0
-                  for name, model in (("parties", Party), ("orders", Order),
-                                      ("fos", FulfillmentOrder), ("events", Event))}
-    return HTMLResponse(_PAGE.format(version=__version__, backend=db.engine.dialect.name,
-                                     **{k: f"{v:,}" for k, v in counts.items()}))
+        counts = {
+            name: session.scalar(select(func.count()).select_from(model)) or 0
+            for name, model in (
+                ("parties", Party),
+                ("orders", Order),
+                ("fos", FulfillmentOrder),
+                ("events", Event),
+            )
+        }
+    return HTMLResponse(
+        _PAGE.format(
+            version=__version__,
+            backend=db.engine.dialect.name,
+            **{k: f"{v:,}" for k, v in counts.items()},
+        )
+    )
 
 
 @router.get("/healthz")
