@@ -85,7 +85,9 @@ class Action(StrEnum):
 
 
 # Actions a merchant-run facility has too; every other one belongs to the handshake.
-_NO_HANDSHAKE = frozenset((Action.HOLD, Action.RELEASE_HOLD, Action.CANCEL, Action.SHIP))
+_NO_HANDSHAKE = frozenset(
+    (Action.HOLD, Action.RELEASE_HOLD, Action.CANCEL, Action.SHIP, Action.CLOSE)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +171,9 @@ def _step(
             return _MERCHANT, Outcome(_moved(state, _shipped(fully_shipped)), False)
         return None
     if not managed:
+        if action is Action.CLOSE and status == "in_progress":
+            # The merchant ends its own partly shipped work; the rest goes back for sourcing.
+            return _MERCHANT, Outcome(_moved(state, "incomplete"), True)
         # Every other action is part of the merchant/provider handshake.
         return None
     return _handshake(state, action)

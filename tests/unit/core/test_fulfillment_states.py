@@ -57,6 +57,7 @@ MP = S("in_progress", "unsubmitted", False)
 MH_P = S("on_hold", "unsubmitted", False, "in_progress")
 M_CLOSED = S("closed", "unsubmitted", False)
 M_CANCELLED = S("cancelled", "unsubmitted", False)
+M_INCOMPLETE = S("incomplete", "unsubmitted", False)
 
 Key = tuple[FoState, Action, str]
 # (state, action, actor) -> (next state, releases reservation), with the default flags
@@ -115,6 +116,7 @@ allow(MH_O, A.RELEASE_HOLD, M, MO)
 allow(MH_O, A.CANCEL, M, M_CANCELLED)
 allow(MP, A.HOLD, M, MH_P)
 allow(MP, A.SHIP, M, MP)
+allow(MP, A.CLOSE, M, M_INCOMPLETE)
 allow(MH_P, A.HOLD, M, MH_P)
 allow(MH_P, A.RELEASE_HOLD, M, MP)
 allow(MH_P, A.CANCEL, M, M_CANCELLED)
@@ -130,6 +132,7 @@ TERMINAL = {
     SHIPPED_CJ,
     M_CLOSED,
     M_CANCELLED,
+    M_INCOMPLETE,
 }
 FLAG_VARIANTS: tuple[dict[str, Any], ...] = (
     {},
