@@ -56,7 +56,7 @@ def events(
                     actor_party_id=e.actor_party_id,
                     data=e.data,
                     created_at=e.created_at,
-                    cursor=str(e.seq),
+                    cursor=service.cursor_of(e),
                 )
                 for e in rows
             ],

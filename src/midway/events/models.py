@@ -33,4 +33,8 @@ class Event(Base):
     actor_party_id: Mapped[str | None] = mapped_column(String(32))
     data: Mapped[dict[str, Any]]
     dispatched: Mapped[bool] = mapped_column(Boolean, default=False)
+    # PostgreSQL fills this with the writing transaction's id (a column default set by the
+    # migration); the feed uses it so that no event is skipped when transactions commit out of
+    # order. SQLite serialises writers and leaves it empty.
+    tx_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime]

@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import insert, or_, select, text, tuple_
 from sqlalchemy.orm import Session
 
-from midway.db import new_id, utcnow
+from midway.db import is_postgres, new_id, utcnow
 from midway.errors import InvalidInput
 from midway.events.models import Event
 from midway.principal import Principal
@@ -66,19 +66,45 @@ def list_events(
     limit: int = 100,
     types: list[str] | None = None,
 ) -> tuple[list[Event], str | None]:
-    """Events after a cursor, oldest first, scoped to the caller; returns (events, next cursor)."""
+    """Events after a cursor, oldest first, scoped to the caller; returns (events, next cursor).
+
+    On PostgreSQL, sequence numbers are handed out before commit, so a later number can become
+    visible before an earlier one. The feed therefore orders by (writing transaction, sequence)
+    and shows only events of transactions older than every transaction still running: a
+    cursor never moves past an event that could still appear.
+    """
     if not 1 <= limit <= 1000:
         raise InvalidInput("limit must be between 1 and 1000", field="limit")
-    query = select(Event).where(visible_to(principal)).order_by(Event.seq).limit(limit)
-    if after:
-        try:
-            query = query.where(Event.seq > int(after))
-        except ValueError:
-            raise InvalidInput(
-                f"after must be a cursor returned by this feed, not '{after}'", field="after"
-            ) from None
+    position = _parse_cursor(after)
+    query = select(Event).where(visible_to(principal)).limit(limit)
+    if is_postgres(session):
+        horizon = text("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        query = query.where(Event.tx_id < horizon).order_by(Event.tx_id, Event.seq)
+        if position is not None:
+            query = query.where(tuple_(Event.tx_id, Event.seq) > tuple_(*position))
+    else:
+        query = query.order_by(Event.seq)
+        if position is not None:
+            query = query.where(Event.seq > position[1])
     if types:
         query = query.where(or_(*(Event.type.like(t.replace("*", "%")) for t in types)))
     events = list(session.scalars(query))
-    cursor = str(events[-1].seq) if events else after
+    cursor = cursor_of(events[-1]) if events else after
     return events, cursor
+
+
+def cursor_of(event: Event) -> str:
+    """The feed cursor that points just after ``event``."""
+    return f"{event.tx_id or 0}.{event.seq}"
+
+
+def _parse_cursor(after: str | None) -> tuple[int, int] | None:
+    if not after:
+        return None
+    tx, _, seq = after.partition(".")
+    try:
+        return int(tx), int(seq)
+    except ValueError:
+        raise InvalidInput(
+            f"after must be a cursor returned by this feed, not '{after}'", field="after"
+        ) from None
