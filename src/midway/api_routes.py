@@ -14,6 +14,7 @@ from midway.orders.api import router as orders
 from midway.parties.api import router as parties
 from midway.tasks.api import router as tasks
 from midway.web.pages import router as pages
+from midway.webhooks.api import router as webhooks
 
 
 def include_all(app: FastAPI) -> None:

@@ -290,8 +290,11 @@ def worker(
     database_url: DbUrl = None,
 ) -> None:
     """Run the background worker (webhook delivery from the outbox)."""
+    import logging
+
     from midway.worker import run_worker
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = _settings(database_url)
     stats = run_worker(Database(settings.database_url), settings, once=once)
     if once:

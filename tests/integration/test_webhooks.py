@@ -18,9 +18,12 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from midway.db import Database, is_postgres, utcnow
-from midway.events.service import NewEvent, emit
+from midway.events.models import Event
+from midway.events.service import NewEvent, emit, visible_to
+from midway.principal import Principal
 from midway.settings import Settings
 from midway.webhooks import service
 from midway.webhooks.api import router
@@ -114,7 +117,7 @@ def receiver() -> Iterator[Receiver]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     state = Receiver(server)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield state
     server.shutdown()
@@ -151,20 +154,32 @@ def work(db: Database, **overrides: Any) -> Any:
 
 
 def register(actor: Any, receiver: Receiver, path: str, types: list[str] | None = None) -> dict:
-    r = actor.post("/v1/webhook-endpoints", json={
-        "url": receiver.url(path), "event_types": types or ["*"]})
+    r = actor.post(
+        "/v1/webhook-endpoints", json={"url": receiver.url(path), "event_types": types or ["*"]}
+    )
     assert r.status_code == 201, r.text
     created = r.json()
     receiver.secrets[path] = created["secret"]
     return created
 
 
-def emit_event(db: Database, type: str, merchant_id: str, provider_id: str | None = None,
-               **data: Any) -> str:
+def emit_event(
+    db: Database, type: str, merchant_id: str, provider_id: str | None = None, **data: Any
+) -> str:
     with db.transaction() as session:
-        (event_id,) = emit(session, [NewEvent(
-            type=type, merchant_id=merchant_id, provider_id=provider_id, subject_type="task",
-            subject_id="tsk_test", data=data)])
+        (event_id,) = emit(
+            session,
+            [
+                NewEvent(
+                    type=type,
+                    merchant_id=merchant_id,
+                    provider_id=provider_id,
+                    subject_type="task",
+                    subject_id="tsk_test",
+                    data=data,
+                )
+            ],
+        )
     return event_id
 
 
@@ -179,10 +194,13 @@ def patch(actor: Any, url: str, body: dict) -> Any:
     return actor.client.patch(url, json=body, headers=actor.headers)
 
 
-def events_of(actor: Any, type: str) -> list[dict]:
-    r = actor.get(f"/v1/events?type={type}")
-    assert r.status_code == 200, r.text
-    return r.json()["events"]
+def events_of(db: Database, actor: Any, type: str) -> list[Event]:
+    # Read the table, not the HTTP feed: on PostgreSQL the feed holds back events while any
+    # transaction on the server is still open, which would make these checks racy.
+    viewer = Principal(party_id=actor.id, kind=actor.kind, role="viewer")
+    with db.transaction(write=False) as session:
+        query = select(Event).where(Event.type == type, visible_to(viewer)).order_by(Event.seq)
+        return list(session.scalars(query))
 
 
 # --- fan-out and signatures ------------------------------------------------------------------
@@ -209,7 +227,10 @@ def test_event_reaches_merchant_and_provider_but_not_a_stranger(db, api, make_ac
         assert got.headers["content-type"] == "application/json"
         body = got.json
         assert (body["id"], body["type"], body["data"]) == (
-            event_id, "task.created", {"process": "picking"})
+            event_id,
+            "task.created",
+            {"process": "picking"},
+        )
         assert datetime.fromisoformat(body["timestamp"]).utcoffset() == timedelta(0)
         (row,) = deliveries(merchant if path == "/merchant" else provider, endpoint["id"])
         assert (row["status"], row["attempts"], row["last_status_code"]) == ("delivered", 1, 200)
@@ -222,8 +243,12 @@ def test_event_types_filter_what_an_endpoint_receives(db, api, make_actor, recei
     register(merchant, receiver, "/tasks", ["task.*"])
     register(merchant, receiver, "/created", ["fulfillment_order.created", "task.completed"])
     register(merchant, receiver, "/all", ["*"])
-    for type in ("task.created", "fulfillment_order.created", "fulfillment_order.submitted",
-                 "task.completed"):
+    for type in (
+        "task.created",
+        "fulfillment_order.created",
+        "fulfillment_order.submitted",
+        "task.completed",
+    ):
         emit_event(db, type, merchant.id)
 
     work(db)
@@ -270,7 +295,7 @@ def test_always_failing_goes_dead_then_manual_redelivery(db, api, make_actor, re
     merchant = make_actor("merchant", "Northwind Goods")
     provider = make_actor("provider", "Keystone Logistics")
     m = register(merchant, receiver, "/down")
-    register(provider, receiver, "/provider-down", ["task.*"])
+    p = register(provider, receiver, "/provider-down", ["task.*"])
     receiver.always["/down"] = 500
     receiver.always["/provider-down"] = 503
     event_id = emit_event(db, "task.created", merchant.id, provider.id)
@@ -280,16 +305,16 @@ def test_always_failing_goes_dead_then_manual_redelivery(db, api, make_actor, re
     (original,) = [d for d in deliveries(merchant, m["id"]) if d["event_id"] == event_id]
     assert (original["status"], original["attempts"]) == ("dead", 3)
     assert original["last_status_code"] == 500
-    (dead_notice,) = events_of(merchant, "webhook.delivery_dead")
-    assert dead_notice["data"]["delivery_id"] == original["id"]
-    assert dead_notice["data"]["event_id"] == event_id
+    (dead_notice,) = events_of(db, merchant, "webhook.delivery_dead")
+    assert dead_notice.data["delivery_id"] == original["id"]
+    assert dead_notice.data["event_id"] == event_id
     # The notice went to the same broken endpoint and died too, without another notice.
     assert len(receiver.at("/down")) == 6
     assert [d["status"] for d in deliveries(merchant, m["id"], "dead")] == ["dead", "dead"]
     assert deliveries(merchant, m["id"], "pending") == []
     # Each party hears only about its own endpoints.
-    (provider_notice,) = events_of(provider, "webhook.delivery_dead")
-    assert provider_notice["data"]["endpoint_id"] != m["id"]
+    (provider_notice,) = events_of(db, provider, "webhook.delivery_dead")
+    assert provider_notice.data["endpoint_id"] == p["id"]
 
     receiver.always["/down"] = 200
     r = merchant.post(f"/v1/webhook-deliveries/{original['id']}/redeliver")
@@ -319,7 +344,8 @@ def test_retry_after_is_honoured_and_time_is_driven_by_now(db, api, make_actor, 
     (row,) = deliveries(merchant, endpoint["id"])
     assert (row["status"], row["attempts"], row["last_status_code"]) == ("pending", 1, 503)
     wait = datetime.fromisoformat(row["next_attempt_at"]) - datetime.fromisoformat(
-        row["last_attempt_at"])
+        row["last_attempt_at"]
+    )
     assert wait >= timedelta(seconds=120)
     assert len(receiver.at("/busy")) == 1
     with db.transaction() as session:
@@ -332,7 +358,8 @@ def test_retry_after_is_honoured_and_time_is_driven_by_now(db, api, make_actor, 
         result = send(http, claim)
     with db.transaction() as session:
         assert service.record_result(session, claim, result, RetryPolicy(), now=later) == (
-            "delivered")
+            "delivered"
+        )
     assert len(receiver.at("/busy")) == 2
 
 
@@ -347,7 +374,10 @@ def test_redirect_is_a_failure_and_is_not_followed(db, api, make_actor, receiver
     assert receiver.at("/elsewhere") == []
     (row,) = deliveries(merchant, endpoint["id"])
     assert (row["status"], row["last_status_code"], row["last_error"]) == (
-        "pending", 302, "HTTP 302: ok")
+        "pending",
+        302,
+        "HTTP 302: ok",
+    )
 
 
 def test_connection_error_is_recorded(db, api, make_actor):
@@ -355,8 +385,10 @@ def test_connection_error_is_recorded(db, api, make_actor):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    r = merchant.post("/v1/webhook-endpoints", json={
-        "url": f"http://127.0.0.1:{port}/nobody", "event_types": ["*"]})
+    r = merchant.post(
+        "/v1/webhook-endpoints",
+        json={"url": f"http://127.0.0.1:{port}/nobody", "event_types": ["*"]},
+    )
     assert r.status_code == 201, r.text
     emit_event(db, "task.created", merchant.id)
 
@@ -380,8 +412,8 @@ def test_gone_disables_the_endpoint_until_re_enabled(db, api, make_actor, receiv
     assert "410" in shown["disabled_reason"]
     (row,) = deliveries(merchant, endpoint["id"])
     assert (row["status"], row["attempts"]) == ("dead", 1)
-    assert len(events_of(merchant, "webhook.endpoint_disabled")) == 1
-    assert len(events_of(merchant, "webhook.delivery_dead")) == 1
+    assert len(events_of(db, merchant, "webhook.endpoint_disabled")) == 1
+    assert len(events_of(db, merchant, "webhook.delivery_dead")) == 1
     r = merchant.post(f"/v1/webhook-deliveries/{row['id']}/redeliver")
     assert (r.status_code, r.json()["code"]) == (409, "endpoint_disabled")
 
@@ -424,11 +456,16 @@ def test_endpoint_lifecycle_and_secret_rotation(db, api, make_actor, receiver):
     assert "secret" not in listed[0]
     assert "secret" not in merchant.get(f"/v1/webhook-endpoints/{created['id']}").json()
 
-    r = patch(merchant, f"/v1/webhook-endpoints/{created['id']}",
-              {"url": receiver.url("/hook2"), "event_types": ["task.completed"]})
+    r = patch(
+        merchant,
+        f"/v1/webhook-endpoints/{created['id']}",
+        {"url": receiver.url("/hook2"), "event_types": ["task.completed"]},
+    )
     assert r.status_code == 200, r.text
-    assert (r.json()["url"], r.json()["event_types"]) == (receiver.url("/hook2"),
-                                                          ["task.completed"])
+    assert (r.json()["url"], r.json()["event_types"]) == (
+        receiver.url("/hook2"),
+        ["task.completed"],
+    )
 
     r = merchant.post(f"/v1/webhook-endpoints/{created['id']}/rotate-secret")
     assert r.status_code == 200, r.text
@@ -448,15 +485,18 @@ def test_endpoint_lifecycle_and_secret_rotation(db, api, make_actor, receiver):
     assert merchant.get("/v1/webhook-endpoints").json() == []
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"url": "ftp://127.0.0.1/x", "event_types": ["*"]}, "url"),
-    ({"url": "http://", "event_types": ["*"]}, "url"),
-    ({"url": "http://127.0.0.1:99999/x", "event_types": ["*"]}, "url"),
-    ({"url": "http://127.0.0.1/x", "event_types": []}, "event_types"),
-    ({"url": "http://127.0.0.1/x", "event_types": ["Task.Created"]}, "event_types.0"),
-    ({"url": "http://127.0.0.1/x", "event_types": ["*", "task*"]}, "event_types.1"),
-    ({"url": "http://127.0.0.1/x", "event_types": ["*"], "secret": "mine"}, "body.secret"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"url": "ftp://127.0.0.1/x", "event_types": ["*"]}, "url"),
+        ({"url": "http://", "event_types": ["*"]}, "url"),
+        ({"url": "http://127.0.0.1:99999/x", "event_types": ["*"]}, "url"),
+        ({"url": "http://127.0.0.1/x", "event_types": []}, "event_types"),
+        ({"url": "http://127.0.0.1/x", "event_types": ["Task.Created"]}, "event_types.0"),
+        ({"url": "http://127.0.0.1/x", "event_types": ["*", "task*"]}, "event_types.1"),
+        ({"url": "http://127.0.0.1/x", "event_types": ["*"], "secret": "mine"}, "body.secret"),
+    ],
+)
 def test_invalid_endpoints_are_rejected(api, make_actor, body, field):
     merchant = make_actor("merchant", "Northwind Goods")
     r = merchant.post("/v1/webhook-endpoints", json=body)
@@ -467,8 +507,9 @@ def test_invalid_endpoints_are_rejected(api, make_actor, body, field):
 
 def test_only_admins_manage_endpoints(api, make_actor):
     viewer = make_actor("merchant", "Northwind Goods", role="viewer")
-    r = viewer.post("/v1/webhook-endpoints", json={
-        "url": "http://127.0.0.1/x", "event_types": ["*"]})
+    r = viewer.post(
+        "/v1/webhook-endpoints", json={"url": "http://127.0.0.1/x", "event_types": ["*"]}
+    )
     assert r.status_code == 403
     assert viewer.get("/v1/webhook-endpoints").json() == []
 
@@ -544,8 +585,9 @@ def test_concurrent_dispatch_and_claims_never_overlap_on_postgres(db, api, make_
     merchant = make_actor("merchant", "Northwind Goods")
     provider = make_actor("provider", "Keystone Logistics")
     for actor in (merchant, provider):
-        r = actor.post("/v1/webhook-endpoints", json={
-            "url": "http://127.0.0.1:9/unused", "event_types": ["*"]})
+        r = actor.post(
+            "/v1/webhook-endpoints", json={"url": "http://127.0.0.1:9/unused", "event_types": ["*"]}
+        )
         assert r.status_code == 201, r.text
     for n in range(30):
         emit_event(db, "task.created", merchant.id, provider.id, n=n)
@@ -590,7 +632,8 @@ def test_worker_loop_runs_until_stopped(db, api, make_actor, receiver):
     stop = threading.Event()
     outcome: list[Any] = []
     thread = threading.Thread(
-        target=lambda: outcome.append(run_worker(db, settings_for(db), stop=stop)))
+        target=lambda: outcome.append(run_worker(db, settings_for(db), stop=stop))
+    )
     thread.start()
     try:
         event_id = emit_event(db, "task.created", merchant.id)
@@ -602,3 +645,47 @@ def test_worker_loop_runs_until_stopped(db, api, make_actor, receiver):
     (got,) = receiver.at("/loop")
     assert got.headers["webhook-id"] == event_id and got.verified
     assert outcome[0].delivered == 1
+
+
+def test_an_expired_lease_passes_to_another_worker_and_the_old_result_is_dropped(
+    db, api, make_actor, receiver
+):
+    merchant = make_actor("merchant", "Northwind Goods")
+    endpoint = register(merchant, receiver, "/slow")
+    emit_event(db, "task.created", merchant.id)
+    with db.transaction() as session:
+        service.dispatch(session, 10)
+    now = utcnow()
+    lease = timedelta(minutes=2)
+    with db.transaction() as session:
+        (first,) = service.claim_due(session, 10, now, lease=lease)
+    with db.transaction() as session:
+        assert service.claim_due(session, 10, now + lease - timedelta(seconds=1)) == []
+    # The first worker is presumed dead once its lease has run out.
+    with db.transaction() as session:
+        (second,) = service.claim_due(session, 10, now + lease + timedelta(seconds=1))
+    assert second.delivery_id == first.delivery_id
+    ok = service.AttemptResult(status_code=200)
+    with db.transaction() as session:
+        assert service.record_result(session, first, ok, RetryPolicy()) is None
+    with db.transaction() as session:
+        assert service.record_result(session, second, ok, RetryPolicy()) == "delivered"
+    (row,) = deliveries(merchant, endpoint["id"])
+    assert (row["status"], row["attempts"]) == ("delivered", 1)
+
+
+def test_released_claims_are_due_again_at_once(db, api, make_actor, receiver):
+    merchant = make_actor("merchant", "Northwind Goods")
+    register(merchant, receiver, "/later")
+    for n in range(3):
+        emit_event(db, "task.created", merchant.id, n=n)
+    with db.transaction() as session:
+        service.dispatch(session, 10)
+    with db.transaction() as session:
+        claims = service.claim_due(session, 10, utcnow())
+    assert len(claims) == 3
+    with db.transaction() as session:
+        assert service.release(session, claims[1:]) == 2
+    with db.transaction() as session:
+        again = service.claim_due(session, 10, utcnow())
+    assert {c.delivery_id for c in again} == {c.delivery_id for c in claims[1:]}

@@ -1,0 +1,205 @@
+"""The background worker: fan out the outbox into webhook deliveries and send them.
+
+Each round runs three short steps, none of which holds a transaction open across the network:
+dispatch new events (one transaction), lease due deliveries (one transaction), then for each
+leased delivery send the HTTP request and record the outcome (one transaction per delivery).
+Any number of workers may run against one PostgreSQL database; leases and ``SKIP LOCKED`` keep
+them from sending the same delivery at the same time.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from types import FrameType
+
+import httpx
+
+from midway.db import Database, utcnow
+from midway.settings import Settings
+from midway.webhooks import delivery, service
+from midway.webhooks.service import DEAD, DELIVERED, RetryPolicy
+
+log = logging.getLogger("midway.worker")
+
+DISPATCH_BATCH = 200
+CLAIM_BATCH = 10
+_MAX_ERROR_PAUSE_SECONDS = 30.0
+
+
+@dataclass
+class WorkerStats:
+    """What a worker did since it started."""
+
+    rounds: int = 0
+    events_dispatched: int = 0
+    attempts: int = 0
+    delivered: int = 0
+    failed: int = 0
+    dead: int = 0
+    lost_leases: int = 0
+    errors: int = 0
+
+
+def lease_for(settings: Settings, batch: int = CLAIM_BATCH) -> timedelta:
+    """How long a claimed batch stays invisible to other workers.
+
+    Sends are sequential, so the lease has to cover a whole batch of worst-case timeouts plus
+    headroom; a worker that dies simply lets it run out and another worker retries.
+    """
+    return timedelta(seconds=batch * (settings.webhook_timeout_seconds + 1.0) + 30.0)
+
+
+def run_round(
+    db: Database,
+    settings: Settings,
+    client: httpx.Client,
+    stats: WorkerStats,
+    stop: threading.Event | None = None,
+) -> int:
+    """One pass: dispatch, lease, send, record. Returns how much work it found (0 = idle).
+
+    When ``stop`` is set mid-batch, the deliveries not yet sent are handed back at once rather
+    than left leased until the lease runs out.
+    """
+    policy = RetryPolicy(
+        max_attempts=settings.webhook_max_attempts,
+        base_seconds=settings.webhook_backoff_base_seconds,
+        max_seconds=settings.webhook_backoff_max_seconds,
+    )
+    stats.rounds += 1
+    with db.transaction() as session:
+        dispatched = service.dispatch(session, DISPATCH_BATCH)
+    stats.events_dispatched += dispatched
+    with db.transaction() as session:
+        claims = service.claim_due(session, CLAIM_BATCH, utcnow(), lease=lease_for(settings))
+    for index, claim in enumerate(claims):
+        if stop is not None and stop.is_set():
+            with db.transaction() as session:
+                service.release(session, claims[index:])
+            break
+        result = delivery.send(client, claim)
+        with db.transaction() as session:
+            status = service.record_result(session, claim, result, policy)
+        stats.attempts += 1
+        outcome = f"HTTP {result.status_code}" if result.status_code else result.error
+        if status is None:
+            stats.lost_leases += 1
+            log.warning(
+                "webhook delivery %s event %s to %s: %s; lease lost, result not recorded",
+                claim.delivery_id,
+                claim.event_id,
+                claim.endpoint_id,
+                outcome,
+            )
+        elif status == DELIVERED:
+            stats.delivered += 1
+            log.info(
+                "webhook delivery %s event %s to %s: %s, delivered (attempt %d)",
+                claim.delivery_id,
+                claim.event_id,
+                claim.endpoint_id,
+                outcome,
+                claim.attempts + 1,
+            )
+        elif status == DEAD:
+            stats.dead += 1
+            log.warning(
+                "webhook delivery %s event %s to %s: %s, dead after %d attempts",
+                claim.delivery_id,
+                claim.event_id,
+                claim.endpoint_id,
+                outcome,
+                claim.attempts + 1,
+            )
+        else:
+            stats.failed += 1
+            log.info(
+                "webhook delivery %s event %s to %s: %s, will retry (attempt %d)",
+                claim.delivery_id,
+                claim.event_id,
+                claim.endpoint_id,
+                outcome,
+                claim.attempts + 1,
+            )
+    return dispatched + len(claims)
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    # SIGTERM (container stop) and Ctrl-C end the loop after the delivery in hand is recorded,
+    # instead of abandoning it mid-send until its lease runs out.
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        """Ask the loop to stop."""
+        log.info("webhook worker got signal %d; stopping after the current delivery", signum)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def run_worker(
+    db: Database,
+    settings: Settings,
+    *,
+    once: bool = False,
+    stop: threading.Event | None = None,
+) -> WorkerStats:
+    """Run the delivery loop until ``stop`` is set; with ``once``, until nothing is due now.
+
+    ``once`` keeps going while rounds find work, so retries that are already due (a zero
+    backoff) are sent too; it returns as soon as a round finds nothing. In the endless mode a
+    database or network failure of the worker itself is logged and retried after a pause,
+    growing up to half a minute, instead of ending the process. Without ``stop``, in the main
+    thread, SIGTERM and SIGINT stop the loop cleanly.
+    """
+    if stop is None and not once:
+        stop = threading.Event()
+        with _stop_on_signals(stop):
+            return _loop(db, settings, once=False, stop=stop)
+    return _loop(db, settings, once=once, stop=stop or threading.Event())
+
+
+def _loop(db: Database, settings: Settings, *, once: bool, stop: threading.Event) -> WorkerStats:
+    stats = WorkerStats()
+    pause = settings.worker_poll_seconds
+    timeout = httpx.Timeout(settings.webhook_timeout_seconds)
+    log.info("webhook worker started (poll every %.1fs)", settings.worker_poll_seconds)
+    with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+        while not stop.is_set():
+            try:
+                found = run_round(db, settings, client, stats, stop)
+            except Exception:
+                if once:
+                    raise
+                stats.errors += 1
+                log.exception("webhook worker round failed; retrying in %.1fs", pause)
+                stop.wait(pause)
+                pause = min(max(pause, 0.1) * 2, _MAX_ERROR_PAUSE_SECONDS)
+                continue
+            pause = settings.worker_poll_seconds
+            if found:
+                continue
+            if once:
+                break
+            stop.wait(settings.worker_poll_seconds)
+    log.info(
+        "webhook worker stopped: %d delivered, %d failed attempts, %d dead",
+        stats.delivered,
+        stats.failed,
+        stats.dead,
+    )
+    return stats
