@@ -30,5 +30,6 @@ def include_all(app: FastAPI) -> None:
         fulfillment,
         tasks,
         events,
+        webhooks,
     ):
         app.include_router(router)

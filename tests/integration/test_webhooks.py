@@ -26,7 +26,6 @@ from midway.events.service import NewEvent, emit, visible_to
 from midway.principal import Principal
 from midway.settings import Settings
 from midway.webhooks import service
-from midway.webhooks.api import router
 from midway.webhooks.delivery import send
 from midway.webhooks.models import WebhookDelivery
 from midway.webhooks.service import RetryPolicy, type_matches
@@ -130,10 +129,7 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture
 def api(client: Any) -> Any:
-    """The API client, with the webhook routes mounted if the app does not have them yet."""
-    app = client.app
-    if not any(getattr(r, "path", None) == "/v1/webhook-endpoints" for r in app.routes):
-        app.include_router(router)
+    """The API client (the app mounts the webhook routes)."""
     return client
 
 
