@@ -315,17 +315,6 @@ def demo(
     run_demo(host=host, port=port, path=path, serve=serve_after, days=days, console=console)
 
 
-def _mount_optional() -> None:
-    try:
-        from midway.integrations.edi.cli import app as edi_app
-    except ImportError:  # the EDI adapter is optional at import time
-        return
-    app.add_typer(edi_app, name="edi", help="EDI X12: parse, validate, acknowledge, render.")
-
-
-_mount_optional()
-
-
 def main() -> None:
     """Console-script entry point."""
     app(prog_name="midway")
