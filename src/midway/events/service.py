@@ -70,16 +70,17 @@ def list_events(
 
     On PostgreSQL, sequence numbers are handed out before commit, so a later number can become
     visible before an earlier one. The feed therefore orders by (writing transaction, sequence)
-    and shows only events of transactions older than every transaction still running: a
-    cursor never moves past an event that could still appear.
+    and shows only events of transactions older than every write transaction still running in
+    this database: a cursor never moves past an event that could still appear.
     """
     if not 1 <= limit <= 1000:
         raise InvalidInput("limit must be between 1 and 1000", field="limit")
     position = _parse_cursor(after)
     query = select(Event).where(visible_to(principal)).limit(limit)
     if is_postgres(session):
-        horizon = text("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-        query = query.where(Event.tx_id < horizon).order_by(Event.tx_id, Event.seq)
+        query = query.where(Event.tx_id < postgres_horizon(session)).order_by(
+            Event.tx_id, Event.seq
+        )
         if position is not None:
             query = query.where(tuple_(Event.tx_id, Event.seq) > tuple_(*position))
     else:
@@ -91,6 +92,37 @@ def list_events(
     events = list(session.scalars(query))
     cursor = cursor_of(events[-1]) if events else after
     return events, cursor
+
+
+_EPOCH = 1 << 32
+
+
+def postgres_horizon(session: Session) -> int:
+    """The oldest transaction id still writing in this database (or the snapshot's xmax).
+
+    Events of transactions below it are committed or gone for good. Only this database counts
+    (``pg_stat_activity``), so long transactions of other databases on the same server do not
+    hold the feed back. ``backend_xid`` is 32 bits; it is widened with the epoch of xmax.
+    """
+    xmax = int(
+        session.execute(
+            text("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
+        ).scalar_one()
+    )
+    session.execute(text("SELECT pg_stat_clear_snapshot()"))
+    running = session.scalars(
+        text(
+            "SELECT backend_xid::text::bigint FROM pg_stat_activity"
+            " WHERE datname = current_database() AND backend_xid IS NOT NULL"
+        )
+    ).all()
+    horizon = xmax
+    for short in running:
+        full = (xmax - xmax % _EPOCH) + int(short)
+        if full >= xmax:
+            full -= _EPOCH
+        horizon = min(horizon, full)
+    return horizon
 
 
 def cursor_of(event: Event) -> str:
