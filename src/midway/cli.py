@@ -315,6 +315,15 @@ def demo(
     run_demo(host=host, port=port, path=path, serve=serve_after, days=days, console=console)
 
 
+def _mount_adapters() -> None:
+    from midway.integrations.edi.cli import app as edi_app
+
+    app.add_typer(edi_app, name="edi", help="EDI X12: parse, validate, acknowledge, render.")
+
+
+_mount_adapters()
+
+
 def main() -> None:
     """Console-script entry point."""
     app(prog_name="midway")

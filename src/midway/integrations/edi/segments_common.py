@@ -1,0 +1,472 @@
+"""The X12 segment dictionary, part 2: the segments shared by many sets (parties,
+references, dates, quantities, items and shipment details).
+
+Rows follow the 004010 standard; see ``spec`` for the row format.
+"""
+
+from __future__ import annotations
+
+from midway.integrations.edi.spec import SegmentRow
+
+# Reference qualifiers (element 128, N901 and REF01) that Midway's mappings understand: the
+# usual warehouse references plus those seen from real partners. A partner using another one
+# adds it in its profile (an ``add_codes`` override) rather than the dictionary growing forever.
+REFERENCE_QUALIFIERS = (
+    *("06", "08", "1R", "2I", "9X", "AO", "BL", "BM", "BR", "CN", "CO", "CR", "CT", "DO"),
+    *("DP", "IA", "IN", "IV", "IX", "KK", "LI", "LO", "LT", "LV", "MB", "MH", "MR", "OQ"),
+    *("P8", "PC", "PD", "PIN", "PK", "PO", "QJ", "R1", "RA", "SCA", "SE", "SI", "SN", "ST"),
+    *("TN", "VN", "WH", "WO", "WY", "ZC", "ZZ"),
+)
+
+SEGMENTS: dict[str, SegmentRow] = {
+    # --- Parties, references, dates, notes ------------------------------------------------
+    "N1": (
+        "Name",
+        ("R0203", "P0304"),
+        (
+            ("M", "ID", 2, 3, "entity_code"),
+            ("X", "AN", 1, 60, "name"),
+            ("X", "ID", 1, 2, "id_qualifier"),
+            ("X", "AN", 2, 80, "id"),
+            ("O", "ID", 2, 2, "relationship"),
+            ("O", "ID", 2, 3, "related_entity_code"),
+        ),
+    ),
+    "N2": (
+        "Additional Name Information",
+        (),
+        (
+            ("M", "AN", 1, 60, "name"),
+            ("O", "AN", 1, 60, "name_2"),
+        ),
+    ),
+    "N3": (
+        "Address Information",
+        (),
+        (
+            ("M", "AN", 1, 55, "address"),
+            ("O", "AN", 1, 55, "address_2"),
+        ),
+    ),
+    "N4": (
+        "Geographic Location",
+        ("C0605",),
+        (
+            ("O", "AN", 2, 30, "city"),
+            ("O", "ID", 2, 2, "state"),
+            ("O", "ID", 3, 15, "postal_code"),
+            ("O", "ID", 2, 3, "country"),
+            ("X", "ID", 1, 2, "location_qualifier"),
+            ("X", "AN", 1, 30, "location"),
+        ),
+    ),
+    "PER": (
+        "Administrative Communications Contact",
+        ("P0304", "P0506", "P0708"),
+        (
+            ("M", "ID", 2, 2, "contact_function"),
+            ("O", "AN", 1, 60, "name"),
+            ("X", "ID", 2, 2, "number_qualifier"),
+            ("X", "AN", 1, 80, "number"),
+            ("X", "ID", 2, 2, "number_qualifier_2"),
+            ("X", "AN", 1, 80, "number_2"),
+            ("X", "ID", 2, 2, "number_qualifier_3"),
+            ("X", "AN", 1, 80, "number_3"),
+            ("O", "AN", 1, 20, "inquiry_reference"),
+        ),
+    ),
+    "N9": (
+        "Reference Identification",
+        ("R0203", "C0605"),
+        (
+            ("M", "ID", 2, 3, "qualifier", REFERENCE_QUALIFIERS),
+            ("X", "AN", 1, 30, "reference"),
+            ("X", "AN", 1, 45, "description"),
+            ("O", "DT", 8, 8, "date"),
+            ("X", "TM", 4, 8, "time"),
+            ("O", "ID", 2, 2, "time_code"),
+            ("O", "COMP", 1, 99, "reference_identifier", ("C040",)),
+        ),
+    ),
+    "REF": (
+        "Reference Identification",
+        ("R0203",),
+        (
+            ("M", "ID", 2, 3, "qualifier", REFERENCE_QUALIFIERS),
+            ("X", "AN", 1, 30, "reference"),
+            ("X", "AN", 1, 80, "description"),
+            ("O", "COMP", 1, 99, "reference_identifier", ("C040",)),
+        ),
+    ),
+    "G61": (
+        "Contact",
+        ("P0304",),
+        (
+            ("M", "ID", 2, 2, "contact_function"),
+            ("M", "AN", 1, 60, "name"),
+            ("X", "ID", 2, 2, "number_qualifier"),
+            ("X", "AN", 1, 80, "number"),
+            ("O", "AN", 1, 20, "inquiry_reference"),
+        ),
+    ),
+    "G62": (
+        "Date/Time",
+        ("R0103", "P0102", "P0304"),
+        (
+            ("X", "ID", 2, 2, "date_qualifier"),
+            ("X", "DT", 8, 8, "date"),
+            ("X", "ID", 1, 1, "time_qualifier"),
+            ("X", "TM", 4, 8, "time"),
+            ("O", "ID", 2, 2, "time_code"),
+        ),
+    ),
+    "DTM": (
+        "Date/Time Reference",
+        ("R020305", "C0403", "P0506"),
+        (
+            ("M", "ID", 3, 3, "qualifier"),
+            ("X", "DT", 8, 8, "date"),
+            ("X", "TM", 4, 8, "time"),
+            ("O", "ID", 2, 2, "time_code"),
+            ("X", "ID", 2, 3, "period_format"),
+            ("X", "AN", 1, 35, "period"),
+        ),
+    ),
+    "NTE": (
+        "Note/Special Instruction",
+        (),
+        (
+            ("O", "ID", 3, 3, "reference_code"),
+            ("M", "AN", 1, 80, "description"),
+        ),
+    ),
+    "G69": ("Line Item Detail - Description", (), (("M", "AN", 1, 45, "description"),)),
+    "LX": ("Assigned Number", (), (("M", "N0", 1, 6, "number"),)),
+    # --- Quantities, measurements, amounts --------------------------------------------------
+    "QTY": (
+        "Quantity",
+        ("R0204",),
+        (
+            ("M", "ID", 2, 2, "qualifier"),
+            ("X", "R", 1, 15, "quantity"),
+            ("O", "COMP", 1, 99, "unit", ("C001",)),
+            ("X", "AN", 1, 30, "free_form_message"),
+        ),
+    ),
+    "MEA": (
+        "Measurements",
+        ("R03050608", "C0504", "C0604"),
+        (
+            ("O", "ID", 2, 2, "reference_code"),
+            ("O", "ID", 1, 3, "qualifier"),
+            ("X", "R", 1, 20, "value"),
+            ("X", "COMP", 1, 99, "unit", ("C001",)),
+            ("X", "R", 1, 20, "range_minimum"),
+            ("X", "R", 1, 20, "range_maximum"),
+            ("X", "ID", 2, 2, "significance_code"),
+            ("X", "ID", 1, 2, "attribute_code"),
+            ("O", "ID", 1, 2, "surface_layer_position"),
+            ("X", "ID", 1, 2, "measurement_method"),
+        ),
+    ),
+    "AMT": (
+        "Monetary Amount",
+        (),
+        (
+            ("M", "ID", 1, 3, "qualifier"),
+            ("M", "R", 1, 18, "amount"),
+            ("O", "ID", 1, 1, "credit_debit_flag"),
+        ),
+    ),
+    "CUR": (
+        "Currency",
+        (),
+        (
+            ("M", "ID", 2, 3, "entity_code"),
+            ("M", "ID", 3, 3, "currency"),
+            ("O", "R", 4, 10, "exchange_rate"),
+        ),
+    ),
+    "CTT": (
+        "Transaction Totals",
+        ("P0304", "P0506"),
+        (
+            ("M", "N0", 1, 6, "line_count"),
+            ("O", "R", 1, 10, "hash_total"),
+            ("X", "R", 1, 10, "weight"),
+            ("X", "ID", 2, 2, "weight_unit"),
+            ("X", "R", 1, 8, "volume"),
+            ("X", "ID", 2, 2, "volume_unit"),
+            ("O", "AN", 1, 80, "description"),
+        ),
+    ),
+    # --- Items and shipment detail (846, 856, 180) -------------------------------------------
+    "BSN": (
+        "Beginning Segment for Ship Notice",
+        (),
+        (
+            ("M", "ID", 2, 2, "purpose_code"),
+            ("M", "AN", 2, 30, "shipment_id"),
+            ("M", "DT", 8, 8, "date"),
+            ("M", "TM", 4, 8, "time"),
+            ("O", "ID", 4, 4, "hierarchical_structure_code"),
+            ("O", "ID", 2, 2, "transaction_type"),
+            ("O", "ID", 3, 3, "status_reason"),
+        ),
+    ),
+    "HL": (
+        "Hierarchical Level",
+        (),
+        (
+            ("M", "AN", 1, 12, "id"),
+            ("O", "AN", 1, 12, "parent_id"),
+            ("M", "ID", 1, 2, "level_code"),
+            ("O", "ID", 1, 1, "child_code", ("0", "1")),
+        ),
+    ),
+    "LIN": (
+        "Item Identification",
+        tuple(f"P{n:02d}{n + 1:02d}" for n in range(4, 31, 2)),
+        (
+            ("O", "AN", 1, 20, "line_id"),
+            ("M", "ID", 2, 2, "product_qualifier"),
+            ("M", "AN", 1, 48, "product_id"),
+            *(
+                row
+                for n in range(2, 16)
+                for row in (
+                    ("X", "ID", 2, 2, f"product_qualifier_{n}"),
+                    ("X", "AN", 1, 48, f"product_id_{n}"),
+                )
+            ),
+        ),
+    ),
+    "SN1": (
+        "Item Detail (Shipment)",
+        ("P0506",),
+        (
+            ("O", "AN", 1, 20, "line_id"),
+            ("M", "R", 1, 10, "units_shipped"),
+            ("M", "ID", 2, 2, "unit"),
+            ("O", "R", 1, 15, "quantity_shipped_to_date"),
+            ("X", "R", 1, 15, "quantity_ordered"),
+            ("X", "ID", 2, 2, "ordered_unit"),
+            ("O", "ID", 2, 2, "returnable_container_load_make_up"),
+            ("O", "ID", 2, 2, "line_item_status"),
+        ),
+    ),
+    "PRF": (
+        "Purchase Order Reference",
+        (),
+        (
+            ("M", "AN", 1, 22, "purchase_order_number"),
+            ("O", "AN", 1, 30, "release_number"),
+            ("O", "AN", 1, 8, "change_order_sequence"),
+            ("O", "DT", 8, 8, "date"),
+            ("O", "AN", 1, 30, "assigned_id"),
+            ("O", "AN", 1, 30, "contract_number"),
+            ("O", "ID", 2, 2, "purchase_order_type"),
+        ),
+    ),
+    "PO4": (
+        "Item Physical Details",
+        (),
+        (
+            ("O", "R", 1, 6, "pack"),
+            ("X", "R", 1, 8, "size"),
+            ("X", "ID", 2, 2, "unit"),
+            ("O", "ID", 3, 5, "packaging_code"),
+            ("X", "ID", 1, 2, "weight_qualifier"),
+            ("X", "R", 1, 9, "gross_weight_per_pack"),
+            ("X", "ID", 2, 2, "weight_unit"),
+            ("X", "R", 1, 9, "gross_volume_per_pack"),
+            ("X", "ID", 2, 2, "volume_unit"),
+            ("X", "R", 1, 8, "length"),
+            ("X", "R", 1, 8, "width"),
+            ("X", "R", 1, 8, "height"),
+            ("X", "ID", 2, 2, "dimension_unit"),
+            ("O", "R", 1, 6, "inner_pack"),
+            ("O", "ID", 1, 1, "surface_layer_position"),
+            ("O", "AN", 1, 45, "assigned_id"),
+            ("O", "AN", 1, 45, "assigned_id_2"),
+            ("O", "N0", 1, 6, "number"),
+        ),
+    ),
+    "PID": (
+        "Product/Item Description",
+        ("C0403", "R0405", "C0703", "C0804", "C0905"),
+        (
+            ("M", "ID", 1, 1, "description_type"),
+            ("O", "ID", 2, 3, "characteristic_code"),
+            ("X", "ID", 2, 3, "agency"),
+            ("X", "AN", 1, 12, "description_code"),
+            ("X", "AN", 1, 80, "description"),
+            ("O", "ID", 2, 2, "surface_layer_position"),
+            ("X", "ID", 2, 3, "source_subqualifier"),
+            ("X", "ID", 1, 1, "yes_no"),
+            ("X", "ID", 2, 3, "language"),
+        ),
+    ),
+    "MAN": (
+        "Marks and Numbers",
+        ("P0405",),
+        (
+            ("M", "ID", 1, 2, "qualifier"),
+            ("M", "AN", 1, 48, "marks"),
+            ("O", "AN", 1, 48, "marks_2"),
+            ("X", "ID", 1, 2, "qualifier_2"),
+            ("X", "AN", 1, 48, "marks_3"),
+            ("O", "AN", 1, 48, "marks_4"),
+        ),
+    ),
+    "TD1": (
+        "Carrier Details (Quantity and Weight)",
+        ("C0102", "C0304", "C0607", "P0708", "P0910"),
+        (
+            ("O", "ID", 3, 5, "packaging_code"),
+            ("X", "N0", 1, 7, "lading_quantity"),
+            ("O", "ID", 1, 1, "commodity_code_qualifier"),
+            ("X", "AN", 1, 30, "commodity_code"),
+            ("O", "AN", 1, 50, "lading_description"),
+            ("X", "ID", 1, 2, "weight_qualifier"),
+            ("X", "R", 1, 10, "weight"),
+            ("X", "ID", 2, 2, "weight_unit"),
+            ("X", "R", 1, 8, "volume"),
+            ("X", "ID", 2, 2, "volume_unit"),
+        ),
+    ),
+    "TD3": (
+        "Carrier Details (Equipment)",
+        ("E0110", "C0203", "C0506"),
+        (
+            ("X", "ID", 2, 2, "equipment_code"),
+            ("O", "AN", 1, 4, "equipment_initial"),
+            ("X", "AN", 1, 10, "equipment_number"),
+            ("O", "ID", 1, 2, "weight_qualifier"),
+            ("X", "R", 1, 10, "weight"),
+            ("X", "ID", 2, 2, "weight_unit"),
+            ("O", "N0", 3, 8, "ownership_code"),
+            ("O", "AN", 2, 15, "seal_status_code"),
+            ("O", "AN", 2, 15, "seal_number"),
+            ("X", "ID", 4, 4, "equipment_type"),
+        ),
+    ),
+    "TD5": (
+        "Carrier Details (Routing Sequence/Transit Time)",
+        ("R0204050612", "C0203"),
+        (
+            ("O", "ID", 1, 2, "routing_sequence"),
+            ("X", "ID", 1, 2, "id_qualifier"),
+            ("X", "AN", 2, 80, "id"),
+            ("X", "ID", 1, 2, "transportation_method"),
+            ("X", "AN", 1, 35, "routing"),
+            ("X", "ID", 2, 2, "shipment_status"),
+            ("O", "ID", 1, 2, "location_qualifier"),
+            ("X", "AN", 1, 30, "location"),
+            ("O", "ID", 2, 2, "transit_direction"),
+            ("O", "ID", 2, 2, "transit_time_qualifier"),
+            ("X", "R", 1, 4, "transit_time"),
+            ("X", "ID", 2, 3, "service_level"),
+            ("O", "ID", 2, 3, "service_level_2"),
+            ("O", "ID", 2, 3, "service_level_3"),
+            ("O", "ID", 2, 2, "country"),
+        ),
+    ),
+    "FOB": (
+        "F.O.B. Related Instructions",
+        (),
+        (
+            ("M", "ID", 2, 2, "payment_method"),
+            ("X", "ID", 2, 2, "location_qualifier"),
+            ("O", "AN", 1, 80, "description"),
+            ("O", "ID", 2, 2, "transportation_terms_qualifier"),
+            ("X", "ID", 3, 3, "transportation_terms"),
+            ("X", "ID", 2, 2, "location_qualifier_2"),
+            ("O", "AN", 1, 80, "description_2"),
+            ("O", "ID", 2, 2, "risk_of_loss_qualifier"),
+            ("X", "AN", 1, 80, "description_3"),
+        ),
+    ),
+    "YNQ": (
+        "Yes/No Question",
+        (),
+        (
+            ("O", "ID", 2, 2, "condition_indicator"),
+            ("M", "ID", 1, 1, "yes_no"),
+            ("O", "ID", 2, 3, "date_format"),
+            ("O", "AN", 1, 35, "date"),
+            ("O", "AN", 1, 264, "message"),
+            ("O", "AN", 1, 264, "message_2"),
+            ("O", "AN", 1, 264, "message_3"),
+            ("O", "ID", 1, 3, "code_list_qualifier"),
+            ("O", "AN", 1, 30, "industry_code"),
+            ("O", "AN", 1, 264, "message_4"),
+        ),
+    ),
+    "BIA": (
+        "Beginning Segment for Inventory Inquiry/Advice",
+        (),
+        (
+            ("M", "ID", 2, 2, "purpose_code"),
+            ("M", "ID", 2, 2, "report_type"),
+            ("M", "AN", 1, 30, "reference"),
+            ("M", "DT", 8, 8, "date"),
+            ("O", "TM", 4, 8, "time"),
+            ("O", "ID", 1, 2, "action_code"),
+        ),
+    ),
+    "BGN": (
+        "Beginning Segment",
+        (),
+        (
+            ("M", "ID", 2, 2, "purpose_code"),
+            ("M", "AN", 1, 30, "reference"),
+            ("M", "DT", 8, 8, "date"),
+            ("O", "TM", 4, 8, "time"),
+            ("O", "ID", 2, 2, "time_code"),
+            ("O", "AN", 1, 30, "reference_2"),
+            ("O", "ID", 2, 2, "transaction_type"),
+            ("O", "ID", 1, 2, "action_code"),
+            ("O", "ID", 2, 2, "security_level"),
+        ),
+    ),
+    "BLI": (
+        "Basic Line Item",
+        (),
+        (
+            ("M", "ID", 2, 2, "product_qualifier"),
+            ("M", "AN", 1, 48, "product_id"),
+            ("O", "R", 1, 15, "quantity"),
+            ("X", "ID", 2, 2, "unit"),
+            ("X", "ID", 3, 3, "price_identifier"),
+            ("O", "R", 1, 17, "unit_price"),
+            ("X", "ID", 2, 2, "product_qualifier_2"),
+            ("X", "AN", 1, 48, "product_id_2"),
+            ("O", "ID", 2, 2, "product_qualifier_3"),
+            ("X", "AN", 1, 48, "product_id_3"),
+            ("X", "ID", 2, 2, "product_qualifier_4"),
+            ("X", "AN", 1, 48, "product_id_4"),
+            ("X", "ID", 2, 2, "product_qualifier_5"),
+            ("X", "AN", 1, 48, "product_id_5"),
+        ),
+    ),
+    "RDR": (
+        "Return Disposition",
+        (),
+        (
+            ("O", "ID", 1, 2, "disposition_code"),
+            ("O", "ID", 2, 2, "reason_code"),
+            ("O", "ID", 2, 3, "action_code"),
+            ("O", "AN", 1, 80, "description"),
+        ),
+    ),
+    "UIT": (
+        "Unit Detail",
+        (),
+        (
+            ("M", "COMP", 1, 99, "unit", ("C001",)),
+            ("X", "R", 1, 17, "unit_price"),
+            ("O", "ID", 2, 2, "price_basis"),
+        ),
+    ),
+}
