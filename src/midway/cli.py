@@ -81,7 +81,7 @@ DbUrl = Annotated[str | None, typer.Option("--database-url", help="overrides MID
 
 @db_app.command("upgrade")
 @friendly
-def db_upgrade(database_url: DbUrl = None, revision: str = "head") -> None:
+def db_upgrade(database_url: DbUrl = None, revision: str = "heads") -> None:
     """Apply the migrations (SQLite or PostgreSQL)."""
     from midway.schema import current, upgrade
 
