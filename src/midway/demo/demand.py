@@ -88,7 +88,7 @@ class OrderMaker:
     @staticmethod
     def trend(index: int, days: int) -> float:
         """Orders on an average day, the ``index``-th of ``days``: the shop is growing."""
-        return 42 + 28 * index / max(days - 1, 1)
+        return 42 + 22 * index / max(days - 1, 1)
 
     def volume(self, day: date, index: int, days: int) -> int:
         """Orders arriving on ``day``, the ``index``-th of ``days``: 40-120 a day."""

@@ -65,13 +65,8 @@ def _setup(
 ) -> tuple[World, Replenisher, dict[str, set[str]]]:
     """Parties, facilities, agreements, catalog and opening stock, dated before the history."""
     start = first_day - SETUP_LEAD
-    holder: list[World] = []
-
-    def parties(session: Session) -> None:
-        holder.append(create_parties(session))
-
-    _at(db, start.replace(hour=14), parties)
-    world = holder[0]
+    with clock_at(start.replace(hour=14)), db.transaction() as session:
+        world = create_parties(session)
     _at(db, start.replace(hour=15), lambda s: create_sites(s, world))
     _at(db, start + timedelta(days=1, hours=16), lambda s: propose_agreements(s, world))
     _at(
@@ -96,6 +91,7 @@ def _setup(
         when = datetime.combine(day, time(10, 0), tzinfo=site.zone).astimezone(UTC)
 
         def receive(session: Session, code: str = code, lines: dict[str, int] = lines) -> None:
+            """The site books in its opening stock."""
             runner = world.sites[code].runner
             for sku, quantity in lines.items():
                 inventory.post(
@@ -114,7 +110,7 @@ def _setup(
     checked = sorted(stocked[US_SITE])[:: max(1, len(stocked[US_SITE]) // 4)][:4]
 
     def put_away_check(session: Session) -> None:
-        # Three cartons arrived damaged; the count after put-away found one unit extra.
+        """Three cartons arrived damaged; the count after put-away found one unit extra."""
         for sku, quantity, kind, reason in (
             *((sku, -1, "adjustment", "damaged on arrival") for sku in checked[:3]),
             (checked[3], 1, "count", "count after put-away"),
@@ -140,22 +136,23 @@ def seed(
     *,
     days: int = 42,
     now: datetime | None = None,
-    seed: int = DEFAULT_SEED,
+    random_seed: int = DEFAULT_SEED,
     on_day: Callable[[int], None] | None = None,
     strict: bool = False,
 ) -> SeedResult:
     """Seed a migrated, empty database with ``days`` days of history ending at ``now``.
 
-    ``on_day(n)`` is called as day ``n`` (0-based) starts. With ``strict`` a step the services
-    refuse stops the seeding; otherwise it is skipped and listed in the result's failures.
+    The same ``random_seed`` and ``now`` give the same history. ``on_day(n)`` is called as day
+    ``n`` (0-based) starts. With ``strict`` a step the services refuse stops the seeding;
+    otherwise it is skipped and listed in the result's failures.
     """
     if days < 1:
         raise ValueError("days must be at least 1")
     started = timer.perf_counter()
     end = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     first_day = datetime.combine(end.date() - timedelta(days=days - 1), time(0), tzinfo=UTC)
-    rng = random.Random(seed)
-    world, replenisher, stocked = _setup(db, first_day, days, rng, seed)
+    rng = random.Random(random_seed)
+    world, replenisher, stocked = _setup(db, first_day, days, rng, random_seed)
     sim = Simulation(db, world, rng=rng, end=end, strict=strict)
     keeper = Keeper(
         sim, OrderMaker(world.products, rng), replenisher, stocked, days=days, on_day=on_day
@@ -180,6 +177,7 @@ def summarize(session: Session, merchant_id: str) -> dict[str, int]:
     """Counts of what the merchant's record holds, for the closing summary."""
 
     def count(model: type, *where: object) -> int:
+        """Rows of ``model`` matching ``where``."""
         query = select(func.count()).select_from(model).where(*where)  # type: ignore[arg-type]
         return int(session.scalar(query) or 0)
 
