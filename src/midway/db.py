@@ -23,6 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
+_CENT = Decimal("0.01")
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
@@ -63,7 +64,11 @@ class Money(TypeDecorator[Decimal]):
         return value if dialect.name == "postgresql" else str(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
-        return None if value is None else Decimal(str(value))
+        if value is None:
+            return None
+        # Same value on both databases: no padding from NUMERIC's scale, at least cents.
+        number = Decimal(str(value)).normalize()
+        return number.quantize(_CENT) if number.as_tuple().exponent > -2 else number  # type: ignore[operator]
 
 
 class Base(DeclarativeBase):

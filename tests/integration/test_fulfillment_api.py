@@ -232,3 +232,41 @@ def test_manual_submission_when_agreement_does_not_auto_submit(make_actor):
     provider_view = network.provider.get(f"/v1/fulfillment-orders/{fo['id']}").json()
     assert "accept" in provider_view["supported_actions"]
     assert provider_view["ship_to"]["name"] == "Ada Lane"
+
+
+def test_channel_ship_by_sets_task_due_time_and_delivery_is_recorded(network):
+    order = network.place(
+        "sb-1", ship_by="2030-01-02T17:00:00+00:00", promised_delivery="2030-01-05T00:00:00Z"
+    )
+    assert order["ship_by"].startswith("2030-01-02T17:00")
+    fo = order["fulfillment_orders"][0]
+    tasks = network.provider.get(f"/v1/tasks?fulfillment_order_id={fo['id']}").json()
+    assert {t["due_at"][:16] for t in tasks} == {"2030-01-02T17:00"}
+    network.provider.post(f"/v1/fulfillment-orders/{fo['id']}/accept")
+    r = network.provider.post(
+        f"/v1/fulfillment-orders/{fo['id']}/shipments",
+        json={
+            "carrier": "UPS",
+            "tracking_number": "1Z5",
+            "carrier_charge": "7.40",
+            "currency": "usd",
+            "lines": [{"sku": "TEE-BLK-M", "quantity": 2}],
+        },
+    )
+    assert r.status_code == 201, r.text
+    shipment = r.json()["shipments"][0]
+    assert (shipment["carrier_charge"], shipment["currency"]) == ("7.40", "USD")
+    url = f"/v1/shipments/{shipment['id']}/delivery"
+    too_early = network.provider.post(url, json={"delivered_at": "2001-01-01T00:00:00Z"})
+    assert too_early.status_code == 422
+    assert too_early.json()["field"] == "delivered_at"
+    r = network.merchant.post(url, json={"delivered_at": shipment["shipped_at"]})
+    assert r.status_code == 200, r.text
+    events = network.merchant.get("/v1/events?type=shipment.*").json()["events"]
+    assert [e["data"]["promised_delivery"][:10] for e in events] == ["2030-01-05"]
+    assert (
+        network.provider.post(
+            "/v1/shipments/shp_nope/delivery", json={"delivered_at": shipment["shipped_at"]}
+        ).status_code
+        == 404
+    )

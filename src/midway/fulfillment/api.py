@@ -9,7 +9,13 @@ from fastapi import APIRouter, Query
 from midway.api_deps import CurrentPrincipal, Db
 from midway.core.fulfillment import Action
 from midway.fulfillment import service
-from midway.fulfillment.schemas import ActionIn, FulfillmentOrderOut, ShipmentIn
+from midway.fulfillment.schemas import (
+    ActionIn,
+    DeliveryIn,
+    FulfillmentOrderOut,
+    ShipmentIn,
+    ShipmentOut,
+)
 from midway.schemas import PROBLEM_RESPONSES
 
 router = APIRouter(tags=["fulfillment orders"], responses=PROBLEM_RESPONSES)
@@ -140,5 +146,19 @@ def create_shipment(
             carrier=body.carrier,
             tracking_number=body.tracking_number,
             lines=[service.ShipmentLineInput(x.sku, x.quantity) for x in body.lines],
+            carrier_charge=body.carrier_charge,
+            currency=body.currency,
         )
         return _one(session, principal, fo_id)
+
+
+@router.post("/v1/shipments/{shipment_id}/delivery", response_model=ShipmentOut)
+def record_delivery(
+    shipment_id: str, body: DeliveryIn, principal: CurrentPrincipal, db: Db
+) -> ShipmentOut:
+    """Record when a parcel was delivered (feeds on-time delivery)."""
+    with db.transaction() as session:
+        shipment = service.record_delivery(
+            session, principal, shipment_id, delivered_at=body.delivered_at
+        )
+        return ShipmentOut.model_validate(shipment, from_attributes=True)

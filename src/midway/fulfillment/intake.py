@@ -249,6 +249,7 @@ def _create_fulfillment_orders(
         if submit:
             state = apply(state, Action.SUBMIT, "merchant").state
         fo_id = new_id("fo")
+        due = order.ship_by or facilities_due(node.facility)
         fo_rows.append(
             {
                 "id": fo_id,
@@ -285,9 +286,16 @@ def _create_fulfillment_orders(
         facts = {
             "fulfillment_order_id": fo_id,
             "order_id": order.id,
+            "facility_id": facility_id,
             "facility_code": node.facility.code,
+            "agreement_id": node.terms.agreement_id if node.terms else None,
+            "agreement_version": node.terms.version if node.terms else None,
+            "channel": order.channel,
             "status": state.status,
             "request_status": state.request_status,
+            "released_at": now.isoformat(),
+            "ship_by": due.isoformat(),
+            "units": sum(a.quantity for a in allocs),
         }
         events.append(
             NewEvent(
@@ -325,7 +333,7 @@ def _create_fulfillment_orders(
                     tasks.LineFacts(a.sku, frozenset(skus[a.sku].tags))
                     for a in (by_line[x.line_id] for x in allocs)
                 ],
-                due_at=facilities_due(node.facility),
+                due_at=due,
             ),
             node.terms.matrix if node.terms else IN_HOUSE,
         )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from midway.db import Base
+from midway.db import Base, Money
 
 
 class FulfillmentOrder(Base):
@@ -93,5 +94,8 @@ class Shipment(Base):
     carrier: Mapped[str] = mapped_column(String(64))
     tracking_number: Mapped[str] = mapped_column(String(64))
     lines: Mapped[list[Any]]
+    carrier_charge: Mapped[Decimal | None] = mapped_column(Money())
+    currency: Mapped[str | None] = mapped_column(String(3))
     created_by: Mapped[str] = mapped_column(String(32))
     shipped_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]

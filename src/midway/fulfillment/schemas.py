@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -40,6 +41,9 @@ class ShipmentOut(BaseModel):
     tracking_number: str
     lines: list[dict[str, Any]]
     shipped_at: datetime
+    delivered_at: datetime | None
+    carrier_charge: Decimal | None
+    currency: str | None
 
 
 class FulfillmentOrderOut(BaseModel):
@@ -88,3 +92,13 @@ class ShipmentIn(StrictModel):
     carrier: str = Field(min_length=1, max_length=64)
     tracking_number: str = Field(min_length=1, max_length=64)
     lines: list[ShipmentLineIn] = Field(min_length=1)
+    carrier_charge: Decimal | None = Field(
+        None, ge=0, description="what the carrier billed, passed through on invoices"
+    )
+    currency: str | None = Field(None, min_length=3, max_length=3)
+
+
+class DeliveryIn(StrictModel):
+    """When the parcel reached the customer."""
+
+    delivered_at: datetime

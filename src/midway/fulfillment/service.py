@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -260,9 +261,15 @@ def ship(
     carrier: str,
     tracking_number: str,
     lines: Sequence[ShipmentLineInput],
+    carrier_charge: Decimal | None = None,
+    currency: str | None = None,
 ) -> Shipment:
     """Record a parcel (partial shipments allowed); stock leaves the ledger."""
     principal.require("operator")
+    if carrier_charge is not None and carrier_charge < 0:
+        raise InvalidInput("carrier_charge must not be negative", field="carrier_charge")
+    if carrier_charge is not None and not currency:
+        raise InvalidInput("give the currency of the carrier charge", field="currency")
     if not carrier.strip():
         raise InvalidInput("carrier must not be empty", field="carrier")
     if not tracking_number.strip():
@@ -315,8 +322,11 @@ def ship(
         carrier=carrier.strip(),
         tracking_number=tracking_number.strip(),
         lines=[{"sku": x.sku, "quantity": x.quantity} for x in lines],
+        carrier_charge=carrier_charge,
+        currency=currency.upper() if currency else None,
         created_by=principal.party_id,
         shipped_at=utcnow(),
+        delivered_at=None,
     )
     session.add(shipment)
     session.flush()
@@ -330,12 +340,61 @@ def ship(
             "carrier": shipment.carrier,
             "tracking_number": shipment.tracking_number,
             "lines": shipment.lines,
+            "shipped_at": shipment.shipped_at.isoformat(),
+            "fully_shipped": fo.status == "closed",
+            "carrier_charge": str(carrier_charge) if carrier_charge is not None else None,
+            "currency": shipment.currency,
         },
     )
     if fo.status == "closed":
         tasks.close_open(session, fo.id, status="done", actor=principal.party_id)
         _fo_event(session, fo, "fulfillment_order.fulfilled", principal, {})
     _refresh(session, fo.order_id)
+    return shipment
+
+
+def record_delivery(
+    session: Session, principal: Principal, shipment_id: str, *, delivered_at: datetime
+) -> Shipment:
+    """Record that a parcel was delivered (from carrier tracking, by either party)."""
+    principal.require("operator")
+    shipment = session.get(Shipment, shipment_id)
+    fo = (
+        None
+        if shipment is None
+        else session.scalar(
+            select(FulfillmentOrder).where(
+                FulfillmentOrder.id == shipment.fulfillment_order_id, _visible(principal)
+            )
+        )
+    )
+    if shipment is None or fo is None:
+        raise NotFound(f"no shipment {shipment_id}")
+    if delivered_at.tzinfo is None:
+        raise InvalidInput("delivered_at needs a time zone", field="delivered_at")
+    if delivered_at < shipment.shipped_at:
+        raise InvalidInput("delivered_at is before the parcel shipped", field="delivered_at")
+    if delivered_at > utcnow():
+        raise InvalidInput("delivered_at is in the future", field="delivered_at")
+    first = shipment.delivered_at is None
+    shipment.delivered_at = delivered_at
+    session.flush()
+    if first:
+        order = session.get(Order, fo.order_id)
+        assert order is not None
+        _fo_event(
+            session,
+            fo,
+            "shipment.delivered",
+            principal,
+            {
+                "shipment_id": shipment.id,
+                "delivered_at": delivered_at.isoformat(),
+                "promised_delivery": order.promised_delivery.isoformat()
+                if order.promised_delivery
+                else None,
+            },
+        )
     return shipment
 
 
@@ -407,6 +466,8 @@ def _fo_event(
                 data={
                     "fulfillment_order_id": fo.id,
                     "order_id": fo.order_id,
+                    "facility_id": fo.facility_id,
+                    "agreement_id": fo.agreement_id,
                     "status": fo.status,
                     "request_status": fo.request_status,
                     **data,
@@ -511,6 +572,9 @@ def views(
                         "tracking_number": s.tracking_number,
                         "lines": s.lines,
                         "shipped_at": s.shipped_at,
+                        "delivered_at": s.delivered_at,
+                        "carrier_charge": s.carrier_charge,
+                        "currency": s.currency,
                     }
                     for s in shipments[fo.id]
                 ],
@@ -540,6 +604,8 @@ def order_view(session: Session, principal: Principal, order: Order) -> dict[str
         "currency": order.currency,
         "order_value": order.order_value,
         "placed_at": order.placed_at,
+        "ship_by": order.ship_by,
+        "promised_delivery": order.promised_delivery,
         "created_at": order.created_at,
         "updated_at": order.updated_at,
         "lines": [

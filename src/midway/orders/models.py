@@ -30,6 +30,8 @@ class Order(Base):
     order_value: Mapped[Decimal | None] = mapped_column(Money())
     sourcing: Mapped[list[Any]]
     placed_at: Mapped[datetime]
+    ship_by: Mapped[datetime | None]
+    promised_delivery: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

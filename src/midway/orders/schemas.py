@@ -45,6 +45,10 @@ class OrderIn(StrictModel):
     lines: list[LineIn] = Field(min_length=1, max_length=500)
     currency: str | None = Field(None, min_length=3, max_length=3)
     placed_at: datetime | None = None
+    ship_by: datetime | None = Field(
+        None, description="the channel's hand-off deadline; overrides the facility's cut-off rule"
+    )
+    promised_delivery: datetime | None = Field(None, description="delivery date promised")
 
     def to_input(self) -> service.OrderInput:
         """As the service's value."""
@@ -55,6 +59,8 @@ class OrderIn(StrictModel):
             lines=[service.LineInput(ln.sku, ln.quantity, ln.unit_price) for ln in self.lines],
             currency=self.currency,
             placed_at=self.placed_at,
+            ship_by=self.ship_by,
+            promised_delivery=self.promised_delivery,
         )
 
 
@@ -83,6 +89,8 @@ class OrderOut(BaseModel):
     currency: str | None
     order_value: Decimal | None
     placed_at: datetime
+    ship_by: datetime | None
+    promised_delivery: datetime | None
     created_at: datetime
     updated_at: datetime
     lines: list[OrderLineOut]

@@ -53,6 +53,8 @@ class OrderInput:
     lines: Sequence[LineInput]
     currency: str | None = None
     placed_at: datetime | None = None
+    ship_by: datetime | None = None
+    promised_delivery: datetime | None = None
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -156,6 +158,8 @@ def insert_order(
         order_value=order_value(data.lines),
         sourcing=[],
         placed_at=data.placed_at or now,
+        ship_by=data.ship_by,
+        promised_delivery=data.promised_delivery,
         created_at=now,
         updated_at=now,
     )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 11:58:31.872202
+Create Date: 2026-11-22 12:30:41.077007
 """
 
 from collections.abc import Sequence
@@ -239,6 +239,8 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("placed_at", midway.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ship_by", midway.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("promised_delivery", midway.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", midway.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", midway.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -507,8 +509,11 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
+        sa.Column("carrier_charge", midway.db.Money(length=40), nullable=True),
+        sa.Column("currency", sa.String(length=3), nullable=True),
         sa.Column("created_by", sa.String(length=32), nullable=False),
         sa.Column("shipped_at", midway.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("delivered_at", midway.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["fulfillment_order_id"],
             ["fulfillment_orders.id"],
