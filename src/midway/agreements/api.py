@@ -35,6 +35,10 @@ class TermsIn(StrictModel):
     auto_submit: bool = Field(
         True, description="submit new fulfillment orders to the provider automatically"
     )
+    sla_terms: list[dict[str, Any]] | None = Field(
+        None, description="SLA terms; omitted means the default terms (see docs/sla.md)"
+    )
+    rate_card: dict[str, Any] | None = Field(None, description="the provider's prices")
 
     def terms(self) -> service.Terms:
         """As the service's value."""
@@ -61,6 +65,8 @@ class VersionOut(BaseModel):
     scope: dict[str, Any]
     data_sharing: dict[str, Any]
     auto_submit: bool
+    sla_terms: list[dict[str, Any]] | None
+    rate_card: dict[str, Any] | None
     proposed_by: str
     proposed_at: datetime
     decided_at: datetime | None
@@ -114,6 +120,8 @@ def _out(session: Any, agreement: Agreement, versions: list[AgreementVersion]) -
                 scope=v.scope,
                 data_sharing=v.data_sharing,
                 auto_submit=v.auto_submit,
+                sla_terms=v.sla_terms,
+                rate_card=v.rate_card,
                 proposed_by=v.proposed_by,
                 proposed_at=v.proposed_at,
                 decided_at=v.decided_at,

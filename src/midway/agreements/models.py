@@ -40,6 +40,8 @@ class AgreementVersion(Base):
     scope: Mapped[dict[str, Any]]
     data_sharing: Mapped[dict[str, Any]]
     auto_submit: Mapped[bool]
+    sla_terms: Mapped[list[Any] | None]
+    rate_card: Mapped[dict[str, Any] | None]
     proposed_by: Mapped[str] = mapped_column(String(32))
     proposed_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]

@@ -40,6 +40,8 @@ class Terms:
     scope: dict[str, Any] | None = None
     data_sharing: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_SHARING))
     auto_submit: bool = True
+    sla_terms: list[Any] | None = None
+    rate_card: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,8 @@ def _build_terms(session: Session, provider_id: str, terms: Terms) -> dict[str, 
         "scope": scope_to_dict(parse_scope(terms.scope)),
         "data_sharing": terms.data_sharing,
         "auto_submit": terms.auto_submit,
+        "sla_terms": terms.sla_terms,
+        "rate_card": terms.rate_card,
     }
 
 

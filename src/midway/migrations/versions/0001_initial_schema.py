@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 12:30:41.077007
+Create Date: 2026-11-22 12:33:26.091659
 """
 
 from collections.abc import Sequence
@@ -338,6 +338,16 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("auto_submit", sa.Boolean(), nullable=False),
+        sa.Column(
+            "sla_terms",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
+        sa.Column(
+            "rate_card",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
         sa.Column("proposed_by", sa.String(length=32), nullable=False),
         sa.Column("proposed_at", midway.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("decided_at", midway.db.UTCDateTime(timezone=True), nullable=True),
