@@ -9,9 +9,12 @@ from midway.catalog.api import router as catalog
 from midway.events.api import router as events
 from midway.facilities.api import router as facilities
 from midway.fulfillment.api import router as fulfillment
+from midway.inbound.api import router as inbound
+from midway.incidents.api import router as incidents
 from midway.inventory.api import router as inventory
 from midway.orders.api import router as orders
 from midway.parties.api import router as parties
+from midway.returns.api import router as returns
 from midway.tasks.api import router as tasks
 from midway.web.pages import router as pages
 from midway.webhooks.api import router as webhooks
@@ -30,6 +33,9 @@ def include_all(app: FastAPI) -> None:
         fulfillment,
         tasks,
         events,
+        inbound,
+        returns,
+        incidents,
         webhooks,
     ):
         app.include_router(router)

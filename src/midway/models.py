@@ -7,9 +7,12 @@ from midway.events.models import Event
 from midway.facilities.models import Facility
 from midway.fulfillment.models import FulfillmentOrder, FulfillmentOrderLine, Hold, Shipment
 from midway.idempotency.models import IdempotencyKey
+from midway.inbound.models import InboundLine, InboundShipment
+from midway.incidents.models import Incident, IncidentMessage
 from midway.inventory.models import StockBalance, StockMovement
 from midway.orders.models import Order, OrderLine
 from midway.parties.models import ApiKey, Party
+from midway.returns.models import ReturnAuthorization, ReturnLine
 from midway.tasks.models import Task
 from midway.webhooks.models import WebhookDelivery, WebhookEndpoint
 
@@ -25,9 +28,15 @@ __all__ = [
     "FulfillmentOrderLine",
     "Hold",
     "IdempotencyKey",
+    "InboundLine",
+    "InboundShipment",
+    "Incident",
+    "IncidentMessage",
     "Order",
     "OrderLine",
     "Party",
+    "ReturnAuthorization",
+    "ReturnLine",
     "Shipment",
     "Sku",
     "StockBalance",

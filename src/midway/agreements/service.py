@@ -326,3 +326,58 @@ def resolve_for(
         order_value=order_value,
     )
     return resolve(parse_matrix(terms.matrix), process, ctx), number
+
+
+@dataclass(frozen=True)
+class Site:
+    """A facility that serves a merchant, and the agreement it serves under (None: its own)."""
+
+    facility: Facility
+    terms: ActiveTerms | None
+
+    @property
+    def provider_id(self) -> str | None:
+        """The provider running the facility (None for the merchant's own site)."""
+        return self.terms.provider_id if self.terms else None
+
+    @property
+    def operator_id(self) -> str:
+        """The party that runs the facility and posts its stock."""
+        return self.facility.party_id
+
+
+def site_for(
+    session: Session, merchant_id: str, code: str, *, field: str = "facility_code"
+) -> Site:
+    """The facility with ``code`` among the merchant's own sites and its active agreements'."""
+    found: list[Site] = []
+    own = session.scalar(
+        select(Facility).where(Facility.party_id == merchant_id, Facility.code == code)
+    )
+    if own is not None:
+        found.append(Site(own, None))
+    for terms in active_terms(session, merchant_id):
+        for facility in session.scalars(
+            select(Facility).where(Facility.id.in_(terms.facility_ids), Facility.code == code)
+        ):
+            found.append(Site(facility, terms))
+    if not found:
+        raise NotFound(f"no facility '{code}' serves this merchant", field=field)
+    if len(found) > 1:
+        raise InvalidInput(
+            f"facility code '{code}' is used by more than one party; give facility_id", field=field
+        )
+    return found[0]
+
+
+def site_by_id(session: Session, merchant_id: str, facility_id: str) -> Site:
+    """The merchant's site with this facility id (own, or under an active agreement)."""
+    facility = session.get(Facility, facility_id)
+    if facility is None:
+        raise NotFound(f"no facility {facility_id}")
+    if facility.party_id == merchant_id:
+        return Site(facility, None)
+    for terms in active_terms(session, merchant_id):
+        if facility_id in terms.facility_ids:
+            return Site(facility, terms)
+    raise NotFound(f"no facility {facility_id} serves this merchant")

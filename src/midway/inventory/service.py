@@ -267,6 +267,13 @@ def post(
     owner = _stock_owner(session, principal, facility, merchant_id)
     catalog.get_sku(session, owner, sku)
     _ensure_row(session, owner, facility.id, sku)
+    before = session.scalar(
+        select(StockBalance.on_hand).where(
+            StockBalance.merchant_id == owner,
+            StockBalance.facility_id == facility.id,
+            StockBalance.sku == sku,
+        )
+    )
     guard = [] if quantity > 0 else [StockBalance.on_hand - StockBalance.reserved >= -quantity]
     done = session.execute(
         update(StockBalance)
@@ -316,6 +323,27 @@ def post(
             )
         ],
     )
+    if kind == "count":
+        emit(
+            session,
+            [
+                NewEvent(
+                    type="inventory.counted",
+                    merchant_id=owner,
+                    provider_id=principal.party_id if principal.is_provider else None,
+                    subject_type="sku",
+                    subject_id=sku,
+                    actor_party_id=principal.party_id,
+                    data={
+                        "facility_id": facility.id,
+                        "facility_code": facility.code,
+                        "sku": sku,
+                        "expected": before or 0,
+                        "counted": (before or 0) + quantity,
+                    },
+                )
+            ],
+        )
     balance = session.get(StockBalance, (owner, facility.id, sku), populate_existing=True)
     assert balance is not None
     return balance
@@ -414,3 +442,28 @@ def ledger_matches_balances(session: Session, merchant_id: str) -> list[str]:
         f"{s}@{f}: ledger {v} without balance" for (f, s), v in sums.items() if v != (0, 0)
     ]
     return problems
+
+
+def restock_return(
+    session: Session,
+    merchant_id: str,
+    facility_id: str,
+    sku: str,
+    quantity: int,
+    *,
+    reference: str,
+    actor: str,
+) -> None:
+    """Returned units go back on hand (the returns service has checked who may decide)."""
+    if quantity <= 0:
+        return
+    _ensure_row(session, merchant_id, facility_id, sku)
+    _apply(
+        session,
+        merchant_id,
+        {(facility_id, sku): (quantity, 0)},
+        kind="return",
+        reason="return_restocked",
+        reference=reference,
+        actor=actor,
+    )

@@ -1,0 +1,1 @@
+"""Returns (RMAs): authorization, receipt, inspection, disposition."""
