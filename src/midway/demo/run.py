@@ -185,7 +185,11 @@ def run_demo(*, host: str, port: int, path: Path, serve: bool, days: int, consol
         )
     _print_access(console, result, base_url, keys_file, serve)
     if not serve:
-        console.print(f"Start it with: midway serve --database-url {url}", highlight=False)
+        console.print(
+            f"Serve it with: midway serve --database-url {url}  (webhooks: midway worker "
+            f"--database-url {url})",
+            highlight=False,
+        )
         return
     settings = Settings(database_url=url, base_url=base_url)
     worker = _start_worker(url, settings, console)
