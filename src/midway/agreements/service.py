@@ -265,30 +265,42 @@ def list_visible(session: Session, principal: Principal) -> list[Agreement]:
     )
 
 
+# Versions never change once written, so their parsed terms can be kept per process.
+_parsed: dict[tuple[str, int], ActiveTerms] = {}
+
+
 def active_terms(session: Session, merchant_id: str) -> list[ActiveTerms]:
     """Every active agreement version of a merchant, parsed (used by sourcing and tasks)."""
-    rows = session.execute(
-        select(Agreement.provider_id, AgreementVersion)
-        .join(
-            AgreementVersion,
-            (AgreementVersion.agreement_id == Agreement.id)
-            & (AgreementVersion.version == Agreement.active_version),
-        )
-        .where(Agreement.merchant_id == merchant_id)
+    keys = session.execute(
+        select(Agreement.id, Agreement.active_version)
+        .where(Agreement.merchant_id == merchant_id, Agreement.active_version.is_not(None))
         .order_by(Agreement.created_at)
     ).all()
-    return [
-        ActiveTerms(
-            agreement_id=v.agreement_id,
-            version=v.version,
-            provider_id=provider_id,
-            facility_ids=tuple(v.facility_ids),
-            matrix=parse_matrix(v.matrix),
-            scope=parse_scope(v.scope),
-            auto_submit=v.auto_submit,
-        )
-        for provider_id, v in rows
-    ]
+    result = []
+    for agreement_id, version in keys:
+        terms = _parsed.get((agreement_id, version))
+        if terms is None:
+            terms = _parse_version(session, agreement_id, version)
+            if len(_parsed) > 10_000:
+                _parsed.clear()
+            _parsed[(agreement_id, version)] = terms
+        result.append(terms)
+    return result
+
+
+def _parse_version(session: Session, agreement_id: str, version: int) -> ActiveTerms:
+    agreement = session.get(Agreement, agreement_id)
+    v = _version(session, agreement_id, version)
+    assert agreement is not None
+    return ActiveTerms(
+        agreement_id=agreement_id,
+        version=version,
+        provider_id=agreement.provider_id,
+        facility_ids=tuple(v.facility_ids),
+        matrix=parse_matrix(v.matrix),
+        scope=parse_scope(v.scope),
+        auto_submit=v.auto_submit,
+    )
 
 
 def serves(session: Session, *, merchant_id: str, provider_id: str, facility_id: str) -> bool:

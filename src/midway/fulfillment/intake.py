@@ -33,6 +33,9 @@ from midway.principal import Principal
 from midway.tasks import service as tasks
 
 MAX_ATTEMPTS = 4
+# A facility that rejected for these reasons may get the order again once things changed
+# (stock arrived, the address was corrected); other rejections are final for this order.
+RETRYABLE_REJECTIONS = ("inventory_out_of_stock", "incorrect_address")
 IN_HOUSE = template("in_house")
 
 
@@ -112,7 +115,9 @@ def resource_order(session: Session, principal: Principal, order_id: str) -> str
     rejected = set(
         session.scalars(
             select(FulfillmentOrder.facility_id).where(
-                FulfillmentOrder.order_id == order.id, FulfillmentOrder.request_status == "rejected"
+                FulfillmentOrder.order_id == order.id,
+                FulfillmentOrder.request_status == "rejected",
+                FulfillmentOrder.rejection_reason.not_in(RETRYABLE_REJECTIONS),
             )
         )
     )
@@ -183,8 +188,14 @@ def _source(
             country=n.facility.country,
             cost_per_package=n.facility.cost_per_package,
             cost_per_unit=n.facility.cost_per_unit,
+            priority=rank,
         )
-        for fid, n in nodes.items()
+        # Exact cost ties go to the facility that joined the network first, not to a random id.
+        for rank, (fid, n) in enumerate(
+            sorted(
+                nodes.items(), key=lambda item: (item[1].facility.created_at, item[1].facility.code)
+            )
+        )
     )
     keys = {(fid, part) for d in demands for fid in eligible[d.line_id] for part, _ in d.components}
     decision = None

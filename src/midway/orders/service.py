@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from midway.catalog import service as catalog
 from midway.catalog.models import Sku
@@ -258,9 +259,11 @@ def set_status(
     changed = order.status != status
     values: dict[str, object] = {"status": status, "updated_at": utcnow()}
     if sourcing is not None:
-        order.sourcing = [*order.sourcing, sourcing]
-        values["sourcing"] = order.sourcing
-    order.status = status
+        values["sourcing"] = [*order.sourcing, sourcing]
+        set_committed_value(order, "sourcing", values["sourcing"])
+    # Keep the loaded object in step without making it dirty: the UPDATE below is the write.
+    set_committed_value(order, "status", status)
+    set_committed_value(order, "updated_at", values["updated_at"])
     session.execute(
         update(Order)
         .where(Order.id == order.id)

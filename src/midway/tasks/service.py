@@ -108,14 +108,23 @@ def plan(session: Session, work: WorkOrder, matrix: Matrix) -> list[NewEvent]:
 
 
 def close_open(session: Session, fulfillment_order_id: str, *, status: str, actor: str) -> int:
-    """Close the FO's open tasks (done when it shipped, cancelled when it was given back)."""
-    done = session.execute(
-        update(Task)
-        .where(Task.fulfillment_order_id == fulfillment_order_id, Task.status == "open")
-        .values(status=status, completed_at=utcnow(), completed_by=actor)
-        .execution_options(synchronize_session=False)
-    )
-    return int(done.rowcount)  # type: ignore[attr-defined]
+    """Close the FO's open tasks (done when it shipped, cancelled when it was given back).
+
+    Only the acting party's own tasks are credited to it; the other party's open tasks are
+    closed with no ``completed_by``: the work is over, but nobody said who did it.
+    """
+    now = utcnow()
+    total = 0
+    for mine in (True, False):
+        owner = Task.owner_party_id == actor if mine else Task.owner_party_id != actor
+        done = session.execute(
+            update(Task)
+            .where(Task.fulfillment_order_id == fulfillment_order_id, Task.status == "open", owner)
+            .values(status=status, completed_at=now, completed_by=actor if mine else None)
+            .execution_options(synchronize_session=False)
+        )
+        total += int(done.rowcount)  # type: ignore[attr-defined]
+    return total
 
 
 def _visible(principal: Principal) -> object:
