@@ -18,12 +18,12 @@ def test_reject_releases_stock_and_order_can_be_resourced_elsewhere(network, mak
 
     r = network.provider.post(
         f"/v1/fulfillment-orders/{fo['id']}/reject",
-        json={"reason": "incorrect_address", "message": "no such street"},
+        json={"reason": "ineligible_product", "message": "hazmat not allowed"},
     )
     assert r.status_code == 200, r.text
     body = r.json()
     assert (body["status"], body["request_status"]) == ("closed", "rejected")
-    assert body["rejection_reason"] == "incorrect_address"
+    assert body["rejection_reason"] == "ineligible_product"
     assert stock_of(network, "TEE-BLK-M")["reserved"] == 0
     order = network.merchant.get(f"/v1/orders/{order['id']}").json()
     assert order["status"] == "backordered"
@@ -270,3 +270,41 @@ def test_channel_ship_by_sets_task_due_time_and_delivery_is_recorded(network):
         ).status_code
         == 404
     )
+
+
+def test_stock_rejection_can_come_back_to_the_same_facility_and_other_tasks_stay_uncredited(
+    network,
+):
+    order = network.place("back-1", [("MUG-GLD", 2)])
+    fo = order["fulfillment_orders"][0]
+    network.provider.post(
+        f"/v1/fulfillment-orders/{fo['id']}/reject", json={"reason": "inventory_out_of_stock"}
+    )
+    r = network.merchant.post(f"/v1/orders/{order['id']}/source")
+    assert r.status_code == 200, r.text
+    again = r.json()["fulfillment_orders"][-1]
+    assert again["facility_code"] == "KS-CHI" and again["id"] != fo["id"]
+    network.provider.post(f"/v1/fulfillment-orders/{again['id']}/accept")
+    network.provider.post(
+        f"/v1/fulfillment-orders/{again['id']}/shipments",
+        json={
+            "carrier": "UPS",
+            "tracking_number": "1Z9",
+            "lines": [{"sku": "MUG-GLD", "quantity": 2}],
+        },
+    )
+    tasks = network.merchant.get(f"/v1/tasks?fulfillment_order_id={again['id']}").json()
+    inserts = [t for t in tasks if t["process"] == "branded_inserts"]
+    assert [(t["status"], t["completed_by"]) for t in inserts] == [("done", None)]
+    picking = next(t for t in tasks if t["process"] == "picking")
+    assert (picking["status"], picking["completed_by"]) == ("done", network.provider.id)
+
+    # a final rejection keeps the order away from that facility
+    order2 = network.place("away-1", [("CANDLE", 1)])
+    fo2 = order2["fulfillment_orders"][0]
+    network.provider.post(
+        f"/v1/fulfillment-orders/{fo2['id']}/reject", json={"reason": "undeliverable_destination"}
+    )
+    r = network.merchant.post(f"/v1/orders/{order2['id']}/source")
+    assert [f["id"] for f in r.json()["fulfillment_orders"]] == [fo2["id"]]
+    assert r.json()["status"] == "backordered"

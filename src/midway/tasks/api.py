@@ -30,6 +30,7 @@ class TaskOut(BaseModel):
     decision: dict[str, Any]
     created_at: datetime
     completed_at: datetime | None
+    completed_by: str | None
 
 
 @router.get("/v1/tasks", response_model=list[TaskOut])
