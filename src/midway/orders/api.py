@@ -105,7 +105,7 @@ def cancel(order_id: str, principal: CurrentPrincipal, db: Db) -> OrderOut:
 
 @router.post("/v1/orders/{order_id}/source", response_model=OrderOut)
 def source(order_id: str, principal: CurrentPrincipal, db: Db) -> OrderOut:
-    """Source the order's backordered units again (facilities that rejected it are skipped)."""
+    """Source the order's backordered units again (final rejections keep it away from a site)."""
     with db.transaction() as session:
         intake.resource_order(session, principal, order_id)
         order = service.get(session, principal, order_id)
