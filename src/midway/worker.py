@@ -15,12 +15,13 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import FrameType
 
 import httpx
 
 from midway.db import Database, utcnow
+from midway.jobs import jobs
 from midway.settings import Settings
 from midway.webhooks import delivery, service
 from midway.webhooks.service import DEAD, DELIVERED, RetryPolicy
@@ -44,6 +45,7 @@ class WorkerStats:
     dead: int = 0
     lost_leases: int = 0
     errors: int = 0
+    job_runs: int = 0
 
 
 def lease_for(settings: Settings, batch: int = CLAIM_BATCH) -> timedelta:
@@ -73,6 +75,7 @@ def run_round(
         max_seconds=settings.webhook_backoff_max_seconds,
     )
     stats.rounds += 1
+    done_by_jobs = run_jobs(db, settings, stats)
     with db.transaction() as session:
         dispatched = service.dispatch(session, DISPATCH_BATCH)
     stats.events_dispatched += dispatched
@@ -127,7 +130,33 @@ def run_round(
                 outcome,
                 claim.attempts + 1,
             )
-    return dispatched + len(claims)
+    return done_by_jobs + dispatched + len(claims)
+
+
+_last_run: dict[str, datetime] = {}
+
+
+def run_jobs(db: Database, settings: Settings, stats: WorkerStats) -> int:
+    """Run the periodic jobs that are due; one failing job never stops the others."""
+    found = 0
+    for job in jobs(settings):
+        now = utcnow()
+        last = _last_run.get(job.name)
+        if last is not None and now - last < job.every:
+            continue
+        try:
+            with db.transaction() as session:
+                done = job.run(session, now)
+        except Exception:
+            stats.errors += 1
+            log.exception("job %s failed", job.name)
+            continue
+        _last_run[job.name] = now
+        stats.job_runs += 1
+        found += done
+        if done:
+            log.info("job %s: %d", job.name, done)
+    return found
 
 
 @contextmanager
