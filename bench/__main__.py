@@ -21,8 +21,9 @@ from rich.table import Table
 
 from bench.common import FAIL, PASS, machine_busy, machine_facts, row
 
-BENCHMARKS = ("sourcing", "edi_parse", "bulk_import", "intake_http")
+BENCHMARKS = ("sourcing", "edi_parse", "bulk_import", "intake_http", "kpi_recompute")
 OPTIONAL = frozenset({"edi_parse"})  # written separately; skipped when absent
+HELPERS = frozenset({"common", "network", "rawsql", "prepare"})  # modules that are no benchmark
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 
 console = Console()
@@ -82,6 +83,18 @@ def normalize(name: str, raw: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def available() -> list[str]:
+    """Every benchmark: the known ones in their order, then any other module of this package
+    (not a helper, not starting with ``_``), by name."""
+    here = Path(__file__).resolve().parent
+    found = sorted(
+        p.stem for p in here.glob("*.py") if not p.stem.startswith("_") and p.stem not in HELPERS
+    )
+    return [n for n in BENCHMARKS if n in found or n in OPTIONAL] + [
+        n for n in found if n not in BENCHMARKS
+    ]
+
+
 def run_benchmark(name: str, quick: bool) -> tuple[str, list[dict[str, Any]]]:
     """Import and run one benchmark; returns its status (ok, skipped, error) and rows."""
     try:
@@ -90,6 +103,8 @@ def run_benchmark(name: str, quick: bool) -> tuple[str, list[dict[str, Any]]]:
         if name in OPTIONAL and exc.name == f"bench.{name}":
             return "skipped", []
         return "error", [row(name, "import", None, "", verdict=FAIL, notes=repr(exc))]
+    if not callable(getattr(module, "run", None)):
+        return "error", [row(name, "import", None, "", verdict=FAIL, notes="no run() function")]
     try:
         return "ok", [normalize(name, r) for r in module.run(quick=quick)]
     except Exception as exc:
@@ -139,15 +154,16 @@ def main(argv: list[str] | None = None) -> int:
         "names",
         nargs="*",
         metavar="NAME",
-        help=f"benchmarks to run (default: all): {', '.join(BENCHMARKS)}",
+        help=f"benchmarks to run (default: all): {', '.join(available())}",
     )
     parser.add_argument("--quick", action="store_true", help="small version, under 2 minutes")
     parser.add_argument("--output", type=Path, default=RESULTS, help="JSON results file")
     args = parser.parse_args(argv)
-    unknown = [n for n in args.names if n not in BENCHMARKS]
+    known = available()
+    unknown = [n for n in args.names if n not in known]
     if unknown:
-        parser.error(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
-    names = args.names or list(BENCHMARKS)
+        parser.error(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(known)}")
+    names = args.names or known
     started = datetime.now(UTC)
     facts = machine_facts()
     load = background_load()

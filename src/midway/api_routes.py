@@ -12,9 +12,11 @@ from midway.fulfillment.api import router as fulfillment
 from midway.inbound.api import router as inbound
 from midway.incidents.api import router as incidents
 from midway.inventory.api import router as inventory
+from midway.kpis.api import router as kpis
 from midway.orders.api import router as orders
 from midway.parties.api import router as parties
 from midway.returns.api import router as returns
+from midway.sla.api import router as sla
 from midway.tasks.api import router as tasks
 from midway.web.pages import router as pages
 from midway.webhooks.api import router as webhooks
@@ -36,6 +38,8 @@ def include_all(app: FastAPI) -> None:
         inbound,
         returns,
         incidents,
+        sla,
+        kpis,
         webhooks,
     ):
         app.include_router(router)

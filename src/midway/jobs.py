@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from midway.idempotency import service as idempotency
 from midway.settings import Settings
+from midway.sla import service as sla
 
 
 @dataclass(frozen=True)
@@ -28,4 +29,7 @@ def jobs(settings: Settings) -> list[Job]:
     def prune_keys(session: Session, _now: datetime) -> int:
         return idempotency.prune(session, older_than=ttl)
 
-    return [Job("prune idempotency keys", timedelta(minutes=10), prune_keys)]
+    return [
+        Job("sla clocks", timedelta(0), sla.tick),
+        Job("prune idempotency keys", timedelta(minutes=10), prune_keys),
+    ]

@@ -10,9 +10,11 @@ from midway.idempotency.models import IdempotencyKey
 from midway.inbound.models import InboundLine, InboundShipment
 from midway.incidents.models import Incident, IncidentMessage
 from midway.inventory.models import StockBalance, StockMovement
+from midway.kpis.models import InventoryCountFact, OrderFact
 from midway.orders.models import Order, OrderLine
 from midway.parties.models import ApiKey, Party
 from midway.returns.models import ReturnAuthorization, ReturnLine
+from midway.sla.models import FacilityClosure, SlaClock, SlaCursor
 from midway.tasks.models import Task
 from midway.webhooks.models import WebhookDelivery, WebhookEndpoint
 
@@ -24,6 +26,7 @@ __all__ = [
     "ApiKey",
     "Event",
     "Facility",
+    "FacilityClosure",
     "FulfillmentOrder",
     "FulfillmentOrderLine",
     "Hold",
@@ -32,13 +35,17 @@ __all__ = [
     "InboundShipment",
     "Incident",
     "IncidentMessage",
+    "InventoryCountFact",
     "Order",
+    "OrderFact",
     "OrderLine",
     "Party",
     "ReturnAuthorization",
     "ReturnLine",
     "Shipment",
     "Sku",
+    "SlaClock",
+    "SlaCursor",
     "StockBalance",
     "StockMovement",
     "Task",

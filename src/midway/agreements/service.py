@@ -18,6 +18,7 @@ from midway.agreements.models import Agreement, AgreementVersion
 from midway.catalog import service as catalog
 from midway.core.matrix import Context, Decision, Matrix, matrix_to_dict, parse_matrix, resolve
 from midway.core.scope import Scope, parse_scope, scope_to_dict
+from midway.core.sla_terms import parse_sla_terms
 from midway.core.templates import template
 from midway.db import new_id, utcnow
 from midway.errors import Conflict, InvalidInput, InvalidState, NotFound
@@ -95,6 +96,8 @@ def _build_terms(session: Session, provider_id: str, terms: Terms) -> dict[str, 
     else:
         template_name = terms.template or DEFAULT_TEMPLATE
         matrix = template(template_name)
+    if terms.sla_terms is not None:
+        parse_sla_terms(terms.sla_terms)  # raises with the path of the bad term
     return {
         "facility_ids": facility_ids,
         "template": template_name,
@@ -277,7 +280,9 @@ def active_terms(session: Session, merchant_id: str) -> list[ActiveTerms]:
         .order_by(Agreement.created_at)
     ).all()
     result = []
-    for agreement_id, version in keys:
+    for agreement_id, active in keys:
+        assert active is not None  # the query keeps only agreements with an active version
+        version = active
         terms = _parsed.get((agreement_id, version))
         if terms is None:
             terms = _parse_version(session, agreement_id, version)

@@ -1,0 +1,1 @@
+"""SLA clocks, terms, business calendars and monthly scorecards."""

@@ -1,0 +1,300 @@
+"""Monthly scorecards: each SLA term's result, pass or fail, credit or reward, trend, and the ids
+behind every figure; and the credit lines the billing meter applies to an invoice.
+
+Money follows accountability: a credit is owed only for items the provider answers for (the
+matrix owner of the term's process, or the owner of an incident). Terms with a weekly window
+are judged week by week, for the ISO weeks that start in the month.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from midway.agreements import service as agreements
+from midway.core.kpi import Ratio
+from midway.core.sla_terms import MoneyOutcome, SlaTerm, term_money
+from midway.kpis import compute
+from midway.kpis.periods import Period, month_period, previous_month, split
+from midway.kpis.service import Facts, Scope, load_facts
+from midway.principal import Principal
+from midway.sla.service import CreditLine
+from midway.sla.terms import TermsCache, rate_card_currency, version_terms
+
+TREND_MONTHS = 3
+DEFAULT_CURRENCY = "USD"
+_ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class Measured:
+    """A term's result in one window: all items, the provider's items, and the failing ids."""
+
+    window: Period
+    result: Ratio
+    provider_result: Ratio
+    failed_refs: tuple[str, ...]
+
+
+def fees_of(session: Session, agreement_id: str, window: Period) -> Decimal | None:
+    """The period's fees before SLA credits, from the billing module when it is installed."""
+    try:
+        billing = importlib.import_module("midway.billing.service")
+    except ModuleNotFoundError:
+        return None
+    total = billing.charges_total(session, agreement_id, window.start, window.end)
+    return None if total is None else Decimal(total)
+
+
+def _windows(term: SlaTerm, month: Period) -> list[Period]:
+    if term.window == "month":
+        return [month]
+    first = month.start.date()
+    last = (month.end - timedelta(days=1)).date()
+    weeks = []
+    day = first + timedelta(days=(7 - first.weekday()) % 7)  # the first Monday in the month
+    while day <= last:
+        weeks += split(day, day + timedelta(days=6), None)
+        day += timedelta(days=7)
+    return weeks
+
+
+def measure(term: SlaTerm, facts: Facts, window: Period, provider_owned: bool) -> Measured:
+    """How the items of ``window`` did against the term."""
+    rows: list[tuple[str, bool, bool]] = []  # (id, met, provider answers for it)
+    if term.metric in compute.ORDER_KPIS:
+        kpi = compute.ORDER_KPIS[term.metric]
+        rows = [
+            (f.fulfillment_order_id or f.external_ref, kpi.meets(f), provider_owned)
+            for f in facts.orders
+            if kpi.counts(f) and window.contains(kpi.when(f))
+        ]
+    elif term.metric in compute.CLOCK_KPIS:
+        incident = term.accountable_process == "incident_owner"
+        rows = [
+            (c.id, c.status == "met", c.accountable == "provider" if incident else provider_owned)
+            for c in compute.clock_rows(facts.clocks, term.metric, window)
+        ]
+    elif term.metric == "inventory_accuracy":
+        rows = [
+            (c.id, c.counted == c.expected, provider_owned)
+            for c in facts.counts
+            if window.contains(c.counted_at)
+        ]
+    met = sum(1 for _, ok, _ in rows if ok)
+    mine = [ok for _, ok, provider in rows if provider]
+    return Measured(
+        window=window,
+        result=Ratio(met, len(rows)),
+        provider_result=Ratio(sum(mine), len(mine)),
+        failed_refs=tuple(ref for ref, ok, _ in rows if not ok),
+    )
+
+
+def _passed(term: SlaTerm, ratio: Ratio) -> bool | None:
+    percent = ratio.percent()
+    return None if percent is None else percent >= term.target
+
+
+def _money(session: Session, agreement_id: str, term: SlaTerm, measured: Measured) -> MoneyOutcome:
+    fees = fees_of(session, agreement_id, measured.window) if _needs_fees(term) else None
+    mine = measured.provider_result
+    return term_money(term, mine.numerator, mine.denominator, fees)
+
+
+def _needs_fees(term: SlaTerm) -> bool:
+    rules = term.credits
+    reward = term.reward
+    return bool(
+        rules.fee_tiers
+        or rules.cap_percent_of_fees is not None
+        or (reward is not None and reward.percent_of_fees is not None)
+    )
+
+
+class _Book:
+    """Facts of one agreement loaded month by month (a scorecard looks at several months)."""
+
+    def __init__(self, session: Session, agreement_id: str) -> None:
+        self.session = session
+        self.agreement_id = agreement_id
+        self._months: dict[str, Facts] = {}
+
+    def facts(self, month: Period) -> Facts:
+        if month.label not in self._months:
+            # A week of a weekly window may run past the month's end: load a week more.
+            self._months[month.label] = load_facts(
+                self.session,
+                Scope(agreement_id=self.agreement_id),
+                month.start,
+                month.end + timedelta(days=7),
+                None,
+            )
+        return self._months[month.label]
+
+
+def _term_month(
+    book: _Book, term: SlaTerm, month: Period, provider_owned: bool
+) -> tuple[list[Measured], list[MoneyOutcome]]:
+    measured = [measure(term, book.facts(month), w, provider_owned) for w in _windows(term, month)]
+    money = [_money(book.session, book.agreement_id, term, m) for m in measured]
+    return measured, money
+
+
+def build(session: Session, agreement_id: str, period: str) -> dict[str, Any]:
+    """The scorecard of ``agreement_id`` for the month ``period`` (no access check)."""
+    month = month_period(period)
+    cache = TermsCache(session)
+    version = cache.version(agreement_id, None)
+    terms = version_terms(version)
+    currency_default = rate_card_currency(version) or DEFAULT_CURRENCY
+    book = _Book(session, agreement_id)
+    lines = []
+    for term in terms:
+        accountable = (
+            "incident owner"
+            if term.accountable_process == "incident_owner"
+            else cache.accountable(agreement_id, term)
+        )
+        provider_owned = accountable == "provider"
+        measured, money = _term_month(book, term, month, provider_owned)
+        result = sum((m.result for m in measured), Ratio(0, 0))
+        credit = sum((o.credit for o in money), _ZERO)
+        reward = sum((o.reward for o in money), _ZERO)
+        earn_back = _earn_back(book, term, month, provider_owned)
+        trend = []
+        label = period
+        for _ in range(TREND_MONTHS):
+            label = previous_month(label)
+            earlier, _money_unused = _term_month(book, term, month_period(label), provider_owned)
+            ratio = sum((m.result for m in earlier), Ratio(0, 0))
+            trend.append({"period": label, **compute.ratio_dict(ratio)})
+        lines.append(
+            {
+                "code": term.code,
+                "metric": term.metric,
+                "target": str(term.target),
+                "target_source": "default" if term.is_default else "agreement",
+                "window": term.window,
+                "accountable": accountable,
+                "result": compute.ratio_dict(result),
+                "passed": _passed(term, result),
+                "windows": [
+                    {
+                        "window": m.window.label,
+                        **compute.ratio_dict(m.result),
+                        "passed": _passed(term, m.result),
+                    }
+                    for m in measured
+                ]
+                if term.window == "week"
+                else None,
+                "credit": str(credit),
+                "reward": str(reward),
+                "earn_back": str(earn_back[0]),
+                "currency": term.credits.currency or currency_default,
+                "credit_parts": [
+                    {"code": c, "description": d, "amount": str(a)}
+                    for o in money
+                    for c, d, a in o.parts
+                ],
+                "capped_by": str(sum((o.capped_by for o in money), _ZERO)),
+                "unavailable": sorted({u for o in money for u in o.unavailable}),
+                "failed_refs": [r for m in measured for r in m.failed_refs],
+                "trend": trend,
+            }
+        )
+    return {
+        "agreement_id": agreement_id,
+        "version": version.version if version is not None else None,
+        "period": period,
+        "from": month.start.isoformat(),
+        "to": month.end.isoformat(),
+        "terms": lines,
+    }
+
+
+def _earn_back(
+    book: _Book, term: SlaTerm, month: Period, provider_owned: bool
+) -> tuple[Decimal, str | None]:
+    """The credit of N months ago paid back, when every month since has passed."""
+    periods = term.credits.earn_back_periods
+    if not periods:
+        return _ZERO, None
+    label = month.label
+    since = []
+    for _ in range(periods):
+        since.append(month_period(label))
+        label = previous_month(label)
+    origin = month_period(label)
+    for later in since:
+        measured, _money_unused = _term_month(book, term, later, provider_owned)
+        if not all(_passed(term, m.provider_result) is not False for m in measured):
+            return _ZERO, None
+    _measured, money = _term_month(book, term, origin, provider_owned)
+    return sum((o.credit for o in money), _ZERO), origin.label
+
+
+def scorecard(
+    session: Session, principal: Principal, agreement_id: str, period: str
+) -> dict[str, Any]:
+    """The monthly scorecard, for a party of the agreement (others get 404)."""
+    agreements.get(session, principal, agreement_id)
+    return build(session, agreement_id, period)
+
+
+def credit_lines(session: Session, agreement_id: str, period: str) -> list[CreditLine]:
+    """Credits (negative), rewards and earn-backs (positive) of the month, from the scorecard."""
+    card = build(session, agreement_id, period)
+    lines = []
+    for term in card["terms"]:
+        refs = list(term["failed_refs"])
+        currency = term["currency"]
+        credit = Decimal(term["credit"])
+        if credit > 0:
+            parts = "; ".join(p["description"] for p in term["credit_parts"])
+            lines.append(
+                CreditLine(
+                    code=f"sla_credit.{term['code']}",
+                    description=f"SLA credit, {term['metric']} {period}: result "
+                    f"{term['result']['percent']} % against {term['target']} % ({parts})",
+                    amount=-credit,
+                    currency=currency,
+                    refs=refs,
+                )
+            )
+        reward = Decimal(term["reward"])
+        if reward > 0:
+            lines.append(
+                CreditLine(
+                    code=f"sla_reward.{term['code']}",
+                    description=f"SLA reward, {term['metric']} {period}: result "
+                    f"{term['result']['percent']} %",
+                    amount=reward,
+                    currency=currency,
+                    refs=[],
+                )
+            )
+        earned = Decimal(term["earn_back"])
+        if earned > 0:
+            lines.append(
+                CreditLine(
+                    code=f"sla_earn_back.{term['code']}",
+                    description=f"SLA credit earned back, {term['metric']}: target met in "
+                    f"every month since",
+                    amount=earned,
+                    currency=currency,
+                    refs=[],
+                )
+            )
+    return lines
+
+
+def month_of(day: date | datetime) -> str:
+    """``YYYY-MM`` of a date."""
+    return f"{day.year}-{day.month:02d}"
