@@ -1,22 +1,22 @@
 """Bulk order import: ``import_orders`` over a generated JSON Lines file.
 
-The file holds 100,000 orders (quick: 5,000) of 1-5 lines for the generated network (see
-:mod:`bench.network`). Midway imports it in-process with the default batch size (200 orders a
-transaction, a savepoint per order), on SQLite and on PostgreSQL. So that ``make bench`` stays
-bounded, the import stops taking new orders after a time cap (150 s; quick: 10 s) and the rate
-is measured on what it imported; the report says how many orders that was.
+The file holds 100,000 orders (quick: 5,000) of 1-5 lines for the generated network, on a
+database that already holds 10,000 past orders (see :mod:`bench.prepare`). Midway imports it
+in-process with the default batch size (200 orders a transaction, a savepoint per order), on
+SQLite and on PostgreSQL. So that ``make bench`` stays bounded, the import stops taking new
+orders after a time cap (150 s; quick: 10 s) and the rate is measured on what it imported; the
+report says how many orders that was.
 
-Baseline, same run: the same orders read and parsed from the same file, written with plain
-SQL in transactions of the same batch size: batched ``executemany`` of the order, line,
-guarded stock update, ledger, FO, FO line, task and event rows, with exactly as many FO, task
-and event rows per order as Midway wrote for that order (counted from its tables).
+Baseline, same run: the same orders read and parsed from the same file, written with plain SQL
+in transactions of the same batch size: batched ``executemany`` of the order, line, guarded
+stock update, ledger, FO, FO line, task and event rows, with exactly as many FO, task and event
+rows per order as Midway wrote for that order (counted from its tables).
 """
 
 from __future__ import annotations
 
 import json
 import random
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,6 +26,7 @@ import psycopg
 
 from bench import network, rawsql
 from bench.common import FAIL, TrackedCpu, row, verdict
+from bench.prepare import HISTORY, prepare
 from midway.db import Database
 from midway.fulfillment import bulk
 
@@ -136,22 +137,11 @@ def _cpu_note(app: float, db: float, orders: int) -> str:
     return text + " ms/order"
 
 
-def _backend(backend: str, folder: Path, orders: int, cap: float) -> list[dict[str, Any]]:
-    if backend == "postgres":
-        url = network.recreate_postgres()
-    else:
-        url = network.fresh_sqlite(folder, "import.db")
-    db = Database(url)
-    try:
-        net = network.seed(db)
-    finally:
-        db.dispose()
-    if backend == "postgres":
-        network.copy_seed_to_baseline_schema()
-        target = network.pg_dsn()
-    else:
-        target = str(folder / "import-baseline.db")
-        shutil.copyfile(folder / "import.db", target)
+def _backend(
+    backend: str, folder: Path, orders: int, cap: float, history: int
+) -> list[dict[str, Any]]:
+    ready = prepare(backend, folder, "import", history)
+    url, target, net = ready.url, ready.baseline, ready.net
     path = folder / f"orders-{orders}.jsonl"
     if not path.exists():  # the same SKU codes on every seeded network: written once
         network.write_jsonl(path, net, orders, prefix=PREFIX)
@@ -212,11 +202,12 @@ def _backend(backend: str, folder: Path, orders: int, cap: float) -> list[dict[s
 def run(quick: bool = False) -> list[dict[str, Any]]:
     """Measure ``import_orders`` on SQLite and PostgreSQL beside the raw-SQL baseline."""
     orders, cap = (5_000, 10.0) if quick else (100_000, 150.0)
+    history = 500 if quick else HISTORY
     results: list[dict[str, Any]] = []
     with network.temp_folder() as tmp:
         for backend in ("sqlite", "postgres"):
             try:
-                results += _backend(backend, Path(tmp), orders, cap)
+                results += _backend(backend, Path(tmp), orders, cap, history)
             except Exception as exc:
                 results.append(
                     row(

@@ -154,6 +154,7 @@ class TrackedCpu:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.seconds = 0.0
+        self.processes = 0  # how many distinct processes were seen
 
     def _sample(self, initial: bool = False) -> None:
         for pid in self._pids():
@@ -180,6 +181,7 @@ class TrackedCpu:
             self._thread.join()
         self._sample()
         self.seconds = sum(self._last[pid] - self._first[pid] for pid in self._first)
+        self.processes = len(self._first)
 
 
 def machine_facts() -> dict[str, Any]:

@@ -1,10 +1,11 @@
 """Order intake over HTTP: ``POST /v1/orders`` against ``midway serve --workers 2``.
 
-Set-up: a generated network (1 merchant with its stockroom, 2 providers with 5 warehouses each
-under active agreements, 2,000 SKUs stocked at ~80 % of the 11 facilities, stock that cannot
-run out). The server runs as a subprocess on a free loopback port; N concurrent clients
-(httpx on asyncio, one process) POST 3-line orders with unique external ids for a fixed time
-after a warm-up. Reported: orders/s, p50 and p99 latency, seen from the client.
+Set-up (:mod:`bench.prepare`): a generated network (1 merchant with its stockroom, 2 providers
+with 5 warehouses each under active agreements, 2,000 SKUs stocked at ~80 % of the 11
+facilities, stock that cannot run out) and 10,000 past orders. The server runs as a subprocess
+on a free loopback port; N concurrent clients (httpx on asyncio, one process) POST 3-line
+orders with unique external ids for a fixed time after a warm-up. Reported: orders/s, p50 and
+p99 latency, seen from the client.
 
 Baseline, same run, same database engine: raw SQL doing the same writes per order in one
 transaction (see :mod:`bench.rawsql`), from 2 processes (the server's worker count) with N/2
@@ -21,7 +22,6 @@ import multiprocessing as mp
 import os
 import random
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -46,6 +46,7 @@ from bench.common import (
     row,
     verdict,
 )
+from bench.prepare import HISTORY, prepare
 from midway.db import Database
 
 BENCH = "intake_http"
@@ -70,6 +71,7 @@ class Run:
     db_cpu: float = 0.0  # the PostgreSQL backends serving them (seconds)
     machine_busy: float = 0.0  # share of all cores busy during the window
     others_busy: float = 0.0  # share of all cores busy with processes not ours
+    db_processes: int = 0  # distinct database backends seen in the window
 
     def cpu_ms_per_order(self) -> float | None:
         """Application plus database CPU per order, in milliseconds."""
@@ -80,6 +82,7 @@ class Run:
     def account(self, app: CpuWindow, db: TrackedCpu) -> None:
         """Take the CPU readings of a finished window."""
         self.app_cpu, self.db_cpu, self.machine_busy = app.processes, db.seconds, app.machine
+        self.db_processes = db.processes
         ours = (self.app_cpu + self.db_cpu + self.client_cpu) / (app.elapsed * CORES)
         self.others_busy = max(0.0, self.machine_busy - ours)
 
@@ -438,7 +441,13 @@ def _rows(backend: str, clients: int, midway: Run, base: Run, shape: str) -> lis
             "ms",
             baseline=base.cpu_ms_per_order(),
             notes=f"Midway {_cpu_note(midway)}; baseline {_cpu_note(base)}; "
-            "independent of other load on the machine",
+            "independent of other load on the machine"
+            + (
+                f"; database connections seen: Midway {midway.db_processes}, baseline "
+                f"{base.db_processes} (connections shorter than 0.25 s are missed)"
+                if midway.db_processes
+                else ""
+            ),
         ),
     ]
 
@@ -458,22 +467,10 @@ def _backend(
     warmup: float,
     duration: float,
     baseline_duration: float,
+    history: int,
 ) -> list[dict[str, Any]]:
-    if backend == "postgres":
-        url = network.recreate_postgres()
-    else:
-        url = network.fresh_sqlite(folder, "intake.db")
-    db = Database(url)
-    try:
-        net = network.seed(db)
-    finally:
-        db.dispose()
-    if backend == "postgres":
-        network.copy_seed_to_baseline_schema()
-        target = network.pg_dsn()
-    else:
-        target = str(folder / "baseline.db")
-        shutil.copyfile(folder / "intake.db", target)
+    ready = prepare(backend, folder, "intake", history)
+    url, target, net = ready.url, ready.baseline, ready.net
     results: list[dict[str, Any]] = []
     shapes: list[network.Shape] | None = None
     backends = network.PgBackends() if backend == "postgres" else None
@@ -520,12 +517,15 @@ def _backend(
 def run(quick: bool = False) -> list[dict[str, Any]]:
     """Measure order intake over HTTP on PostgreSQL and SQLite beside the raw-SQL baseline."""
     levels = [16] if quick else [16, 32]
-    warmup, duration, baseline_duration = (1.5, 5.0, 3.0) if quick else (3.0, 15.0, 8.0)
+    warmup, duration, baseline_duration = (1.0, 4.0, 3.0) if quick else (3.0, 15.0, 8.0)
+    history = 500 if quick else HISTORY
     results: list[dict[str, Any]] = []
     with network.temp_folder() as tmp:
         for backend in ("postgres", "sqlite"):
             try:
-                results += _backend(backend, Path(tmp), levels, warmup, duration, baseline_duration)
+                results += _backend(
+                    backend, Path(tmp), levels, warmup, duration, baseline_duration, history
+                )
             except Exception as exc:
                 results.append(
                     row(

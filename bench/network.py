@@ -99,8 +99,8 @@ def recreate_postgres() -> str:
 
 
 class PgBackends:
-    """Lists the PostgreSQL backends connected to the benchmark database, over one connection
-    of its own (to another database, so that it is not listed itself)."""
+    """Lists the PostgreSQL client backends connected to the benchmark database (autovacuum
+    is left out), over a connection of its own to another database so as not to list itself."""
 
     def __init__(self) -> None:
         self._conn: psycopg.Connection[Any] | None = None
@@ -109,7 +109,9 @@ class PgBackends:
         if self._conn is None:
             self._conn = psycopg.connect(pg_dsn("postgres"), autocommit=True)
         rows = self._conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s", (PG_DATABASE,)
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s"
+            " AND backend_type = 'client backend'",
+            (PG_DATABASE,),
         ).fetchall()
         return [int(pid) for (pid,) in rows]
 
@@ -273,13 +275,13 @@ def _stock(db: Database, merchant_id: str, stocked_at: dict[str, list[str]]) -> 
     with db.transaction() as session:
         session.execute(insert(StockBalance), balances)
         session.execute(insert(StockMovement), ledger)
-    analyze(db)
 
 
-def analyze(db: Database) -> None:
-    """Refresh the planner statistics, as autovacuum would on a database in service."""
-    with db.engine.connect() as conn:
-        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
+def analyze_postgres() -> None:
+    """Refresh the planner statistics of the benchmark database, as autovacuum would have done
+    on a database in service (SQLite is left alone: nothing analyzes it in service either)."""
+    with psycopg.connect(pg_dsn(), autocommit=True) as conn:
+        conn.execute("ANALYZE")
 
 
 SEEDED_TABLES = (
@@ -291,13 +293,19 @@ SEEDED_TABLES = (
     "skus",
     "stock_balances",
     "stock_movements",
+    "orders",
+    "order_lines",
+    "fulfillment_orders",
+    "fulfillment_order_lines",
+    "tasks",
+    "events",
 )
 
 
 def copy_seed_to_baseline_schema() -> None:
     """Create the ``baseline`` schema with Midway's own migrations (same tables, indexes,
-    constraints and foreign keys) and copy the seeded rows into it, so the raw-SQL baseline
-    writes the same shape of data to separate tables."""
+    constraints and foreign keys) and copy the seeded rows and the order history into it, so
+    the raw-SQL baseline writes the same shape of data to separate tables of the same size."""
     with psycopg.connect(pg_dsn(), autocommit=True) as conn:
         conn.execute(f"DROP SCHEMA IF EXISTS {BASELINE_SCHEMA} CASCADE")
         conn.execute(f"CREATE SCHEMA {BASELINE_SCHEMA}")
@@ -310,7 +318,6 @@ def copy_seed_to_baseline_schema() -> None:
                 f"SELECT setval(pg_get_serial_sequence('{BASELINE_SCHEMA}.{table}', '{column}'),"
                 f" (SELECT coalesce(max({column}), 0) + 1 FROM {BASELINE_SCHEMA}.{table}), false)"
             )
-        conn.execute(f"ANALYZE {BASELINE_SCHEMA}.stock_balances")
 
 
 def order_body(
