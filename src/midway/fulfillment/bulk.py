@@ -183,7 +183,7 @@ def _place(session: Any, principal: Principal, record: Record, report: ImportRep
         return
     try:
         with session.begin_nested():
-            order_id = intake.place_order(session, principal, body.to_input())
+            order_id = intake.place(session, principal, body.to_input()).order.id
     except (MidwayError, DomainError) as exc:
         report.rejected.append(
             Rejection(

@@ -65,41 +65,69 @@ def network(session: Session, merchant_id: str) -> dict[str, Node]:
     return nodes
 
 
+@dataclass(frozen=True)
+class Placed:
+    """What placing an order wrote, kept in memory so the reply needs no second read."""
+
+    order: Order
+    lines: list[OrderLine]
+    reserved: dict[str, int]
+    fulfillment_orders: list[dict[str, Any]]
+    fulfillment_order_lines: list[dict[str, Any]]
+    facility_codes: dict[str, str]
+
+
 def place_order(session: Session, principal: Principal, data: orders.OrderInput) -> str:
-    """Accept a channel order: store it, source and reserve it, hand it to facilities."""
+    """Accept a channel order (see :func:`place`); returns the new order's id."""
+    return place(session, principal, data).order.id
+
+
+def place(session: Session, principal: Principal, data: orders.OrderInput) -> Placed:
+    """Accept a channel order: source and reserve it, store it, hand it to facilities.
+
+    Sourcing runs before the order row is written so that the order is inserted once with its
+    final status; a duplicate channel order fails on the unique key and rolls back everything.
+    """
     principal.require("operator")
     principal.require_kind("merchant", "place orders")
     skus = orders.validate(session, principal.party_id, data)
-    order, lines = orders.insert_order(session, principal, data)
-    _source(
-        session,
-        principal,
-        order,
-        lines,
-        skus,
-        {ln.id: ln.quantity for ln in lines},
-        set(),
-        first=True,
+    order, lines = orders.new_order(principal, data)
+    nodes = network(session, order.merchant_id)
+    demands = _demands(lines, skus, {ln.id: ln.quantity for ln in lines})
+    decision = _plan_and_reserve(session, principal, order, nodes, demands, skus, set())
+    reserved = {ln.id: 0 for ln in lines}
+    for alloc in decision.allocations:
+        reserved[alloc.line_id] += alloc.quantity
+    order.status = orders.status_of(
+        [orders.LineProgress(ln.quantity, 0, reserved[ln.id], 0) for ln in lines]
     )
-    emit(
-        session,
-        [
-            NewEvent(
-                type="order.created",
-                merchant_id=order.merchant_id,
-                subject_type="order",
-                subject_id=order.id,
-                actor_party_id=principal.party_id,
-                data={
-                    "order_id": order.id,
-                    "channel": order.channel,
-                    "external_id": order.external_id,
-                    "status": order.status,
-                },
-            )
-        ],
+    order.sourcing = [decision.as_dict()]
+    orders.write_order(session, order, lines)
+    fo_rows, fo_line_rows, events = _create_fulfillment_orders(
+        session, principal, order, lines, skus, nodes, demands, decision
     )
-    return order.id
+    created = NewEvent(
+        type="order.created",
+        merchant_id=order.merchant_id,
+        subject_type="order",
+        subject_id=order.id,
+        actor_party_id=principal.party_id,
+        data={
+            "order_id": order.id,
+            "channel": order.channel,
+            "external_id": order.external_id,
+            "status": order.status,
+        },
+    )
+    emit(session, [created, *events])
+    return Placed(
+        order=order,
+        lines=lines,
+        reserved=reserved,
+        fulfillment_orders=fo_rows,
+        fulfillment_order_lines=fo_line_rows,
+        facility_codes={fid: n.facility.code for fid, n in nodes.items()},
+    )
 
 
 def resource_order(session: Session, principal: Principal, order_id: str) -> str:
@@ -122,7 +150,14 @@ def resource_order(session: Session, principal: Principal, order_id: str) -> str
         )
     )
     skus = catalog.skus_by_code(session, order.merchant_id, (ln.sku for ln in lines))
-    _source(session, principal, order, lines, skus, demand, rejected)
+    nodes = network(session, order.merchant_id)
+    demands = _demands(lines, skus, demand)
+    decision = _plan_and_reserve(session, principal, order, nodes, demands, skus, rejected)
+    _, _, events = _create_fulfillment_orders(
+        session, principal, order, lines, skus, nodes, demands, decision
+    )
+    emit(session, events)
+    refresh_order(session, order, sourcing=decision.as_dict())
     return order.id
 
 
@@ -168,19 +203,16 @@ def _eligible(
     return result
 
 
-def _source(
+def _plan_and_reserve(
     session: Session,
     principal: Principal,
     order: Order,
-    lines: list[OrderLine],
+    nodes: Mapping[str, Node],
+    demands: tuple[sourcing.LineDemand, ...],
     skus: Mapping[str, Sku],
-    demand: Mapping[str, int],
     excluded: set[str],
-    *,
-    first: bool = False,
-) -> None:
-    nodes = network(session, order.merchant_id)
-    demands = _demands(lines, skus, demand)
+) -> sourcing.SourcingDecision:
+    """Decide where each line goes and reserve it; re-plan when another order was faster."""
     eligible = _eligible(nodes, order, demands, skus, excluded)
     options = tuple(
         sourcing.FacilityOption(
@@ -230,8 +262,7 @@ def _source(
             reason="stock kept moving under concurrent orders; everything backordered",
             steps=(),
         )
-    _create_fulfillment_orders(session, principal, order, lines, skus, nodes, demands, decision)
-    refresh_order(session, order, sourcing=decision.as_dict(), emit_change=not first)
+    return decision
 
 
 def _create_fulfillment_orders(
@@ -243,7 +274,8 @@ def _create_fulfillment_orders(
     nodes: Mapping[str, Node],
     demands: tuple[sourcing.LineDemand, ...],
     decision: sourcing.SourcingDecision,
-) -> None:
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[NewEvent]]:
+    """Insert one FO per facility with its lines and tasks; returns the rows and the events."""
     by_facility: dict[str, list[sourcing.Allocation]] = defaultdict(list)
     for alloc in decision.allocations:
         by_facility[alloc.facility_id].append(alloc)
@@ -351,7 +383,7 @@ def _create_fulfillment_orders(
     if fo_rows:
         session.execute(insert(FulfillmentOrder), fo_rows)
         session.execute(insert(FulfillmentOrderLine), line_rows)
-    emit(session, events)
+    return fo_rows, line_rows, events
 
 
 def facilities_due(facility: Facility) -> datetime:

@@ -30,6 +30,7 @@ from midway.errors import InvalidInput, InvalidState, NotFound
 from midway.events.service import NewEvent, emit
 from midway.facilities.models import Facility
 from midway.fulfillment.models import FulfillmentOrder, FulfillmentOrderLine, Hold, Shipment
+from midway.fulfillment.intake import Placed
 from midway.fulfillment.progress import line_progress, refresh_order
 from midway.inventory import service as inventory
 from midway.orders import service as orders
@@ -623,5 +624,90 @@ def order_view(session: Session, principal: Principal, order: Order) -> dict[str
             for ln in orders.lines_of(session, order.id)
         ],
         "fulfillment_orders": views(session, principal, fos),
+        "sourcing": order.sourcing,
+    }
+
+
+def placed_view(principal: Principal, placed: Placed) -> dict[str, Any]:
+    """The view of a just-placed order, built from what was written (no second read)."""
+    order = placed.order
+    fo_lines: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in placed.fulfillment_order_lines:
+        fo_lines[row["fulfillment_order_id"]].append(row)
+    fos = []
+    for row in placed.fulfillment_orders:
+        state = FoState(
+            status=row["status"],
+            request_status=row["request_status"],
+            provider_managed=row["provider_id"] is not None,
+        )
+        fos.append(
+            {
+                **{
+                    k: row[k]
+                    for k in (
+                        "id",
+                        "order_id",
+                        "merchant_id",
+                        "provider_id",
+                        "agreement_id",
+                        "agreement_version",
+                        "status",
+                        "request_status",
+                        "rejection_reason",
+                        "rejection_message",
+                        "created_at",
+                        "updated_at",
+                    )
+                },
+                "facility_code": placed.facility_codes.get(row["facility_id"]),
+                "supported_actions": list(allowed_actions(state, principal.kind)),
+                "channel": order.channel,
+                "external_id": order.external_id,
+                "ship_to": order.ship_to,
+                "holds": [],
+                "shipments": [],
+                "lines": [
+                    {
+                        "id": ln["id"],
+                        "order_line_id": ln["order_line_id"],
+                        "sku": ln["sku"],
+                        "quantity": ln["quantity"],
+                        "shipped_quantity": 0,
+                        "released_quantity": 0,
+                        "remaining_quantity": ln["quantity"],
+                    }
+                    for ln in fo_lines[row["id"]]
+                ],
+            }
+        )
+    return {
+        "id": order.id,
+        "channel": order.channel,
+        "external_id": order.external_id,
+        "status": order.status,
+        "ship_to": order.ship_to,
+        "currency": order.currency,
+        "order_value": order.order_value,
+        "placed_at": order.placed_at,
+        "ship_by": order.ship_by,
+        "promised_delivery": order.promised_delivery,
+        "created_at": order.created_at,
+        "updated_at": order.updated_at,
+        "lines": [
+            {
+                "id": ln.id,
+                "line_no": ln.line_no,
+                "sku": ln.sku,
+                "quantity": ln.quantity,
+                "reserved_quantity": placed.reserved[ln.id],
+                "shipped_quantity": 0,
+                "cancelled_quantity": 0,
+                "backordered_quantity": ln.quantity - placed.reserved[ln.id],
+                "unit_price": ln.unit_price,
+            }
+            for ln in placed.lines
+        ],
+        "fulfillment_orders": fos,
         "sourcing": order.sourcing,
     }

@@ -10,6 +10,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from midway.api_deps import CurrentPrincipal, Db
+from midway.errors import Conflict
 from midway.fulfillment import intake
 from midway.fulfillment import service as fulfillment
 from midway.idempotency import service as idempotency
@@ -44,10 +45,9 @@ def create_order(
             )
     try:
         with db.transaction() as session:
-            order_id = intake.place_order(session, principal, body.to_input())
-            order = service.get(session, principal, order_id)
+            placed = intake.place(session, principal, body.to_input())
             payload = jsonable_encoder(
-                OrderOut.model_validate(fulfillment.order_view(session, principal, order))
+                OrderOut.model_validate(fulfillment.placed_view(principal, placed))
             )
             if idempotency_key is not None:
                 idempotency.complete(
@@ -58,11 +58,17 @@ def create_order(
                     status=201,
                     body=payload,
                 )
-    except BaseException:
+    except BaseException as exc:
         if idempotency_key is not None:
             idempotency.release(
                 db, party_id=principal.party_id, endpoint=endpoint, key=idempotency_key
             )
+        if isinstance(exc, Conflict) and exc.code == "duplicate_order":
+            with db.transaction(write=False) as session:
+                existing = service.find_existing(
+                    session, principal.party_id, body.channel, body.external_id
+                )
+            exc.extra["order_id"] = existing
         raise
     return JSONResponse(payload, status_code=201)
 

@@ -134,17 +134,8 @@ def find_existing(session: Session, merchant_id: str, channel: str, external_id:
     )
 
 
-def insert_order(
-    session: Session, principal: Principal, data: OrderInput
-) -> tuple[Order, list[OrderLine]]:
-    """Write the order and its lines (status open; sourcing sets the real status)."""
-    existing = find_existing(session, principal.party_id, data.channel, data.external_id)
-    if existing:
-        raise Conflict(
-            f"order {data.channel}/{data.external_id} already exists as {existing}",
-            code="duplicate_order",
-            order_id=existing,
-        )
+def new_order(principal: Principal, data: OrderInput) -> tuple[Order, list[OrderLine]]:
+    """The order and its lines as objects, not yet written (sourcing sets their status)."""
     now = utcnow()
     ship_to = {k: (data.ship_to.get(k) or None) for k in SHIP_TO_FIELDS}
     ship_to["country"] = (ship_to["country"] or "").upper()
@@ -177,14 +168,18 @@ def insert_order(
         )
         for i, line in enumerate(data.lines)
     ]
+    return order, lines
+
+
+def write_order(session: Session, order: Order, lines: Sequence[OrderLine]) -> None:
+    """Insert a new order and its lines; the (channel, external id) key stops duplicates."""
     try:
         session.execute(insert(Order), [_row(order)])
-    except IntegrityError:  # a concurrent request inserted the same channel order first
+    except IntegrityError:  # the unique key: this channel order exists already
         raise Conflict(
-            f"order {data.channel}/{data.external_id} already exists", code="duplicate_order"
+            f"order {order.channel}/{order.external_id} already exists", code="duplicate_order"
         ) from None
     session.execute(insert(OrderLine), [_row(line) for line in lines])
-    return order, lines
 
 
 def _row(obj: Order | OrderLine) -> dict[str, object]:
