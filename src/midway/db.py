@@ -16,7 +16,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, Engine, Numeric, String, create_engine, event
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    Engine,
+    Numeric,
+    String,
+    create_engine,
+    event,
+    insert,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -78,6 +88,16 @@ class Base(DeclarativeBase):
 
 
 _clock: ContextVar[datetime | None] = ContextVar("midway_clock", default=None)
+
+
+def insert_rows(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
+    """Insert plain rows in one statement through the session's connection.
+
+    The hot paths write many small rows; going through the table (not the ORM's bulk machinery)
+    keeps the column types (UTC, money, JSON) and skips per-row ORM bookkeeping.
+    """
+    if rows:
+        session.connection().execute(insert(model.__table__), rows)  # type: ignore[arg-type]
 
 
 def utcnow() -> datetime:

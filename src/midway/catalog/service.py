@@ -7,6 +7,7 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -154,6 +155,28 @@ def skus_by_code(session: Session, merchant_id: str, codes: Iterable[str]) -> di
         return {}
     rows = session.scalars(select(Sku).where(Sku.merchant_id == merchant_id, Sku.sku.in_(wanted)))
     return {r.sku: r for r in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class SkuFacts:
+    """What order intake needs of a SKU."""
+
+    sku: str
+    tags: list[str]
+    components: list[dict[str, Any]]
+
+
+def sku_facts(session: Session, merchant_id: str, codes: Iterable[str]) -> dict[str, SkuFacts]:
+    """Tags and kit components of the merchant's SKUs among ``codes`` (a light read)."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    rows = session.connection().execute(
+        select(Sku.sku, Sku.tags, Sku.components).where(
+            Sku.merchant_id == merchant_id, Sku.sku.in_(wanted)
+        )
+    )
+    return {code: SkuFacts(code, tags, components) for code, tags, components in rows}
 
 
 def list_skus(

@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, or_, select, text, tuple_
+from sqlalchemy import or_, select, text, tuple_
 from sqlalchemy.orm import Session
 
-from midway.db import is_postgres, new_id, utcnow
+from midway.db import insert_rows, is_postgres, new_id, utcnow
 from midway.errors import InvalidInput
 from midway.events.models import Event
 from midway.principal import Principal
@@ -47,7 +47,7 @@ def emit(session: Session, events: Iterable[NewEvent]) -> list[str]:
         for e in events
     ]
     if rows:
-        session.execute(insert(Event), rows)
+        insert_rows(session, Event, rows)
     return [r["id"] for r in rows]
 
 

@@ -9,18 +9,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from midway.agreements import service as agreements
 from midway.agreements.service import ActiveTerms
 from midway.catalog import service as catalog
-from midway.catalog.models import Sku
+from midway.catalog.service import SkuFacts
 from midway.core import sourcing
 from midway.core.calendar import ship_by
 from midway.core.fulfillment import Action, apply, initial_state
 from midway.core.templates import template
-from midway.db import new_id, utcnow
+from midway.db import insert_rows, new_id, utcnow
 from midway.events.service import NewEvent, emit
 from midway.facilities import service as facilities
 from midway.facilities.models import Facility
@@ -56,13 +56,9 @@ def network(session: Session, merchant_id: str) -> dict[str, Node]:
     and those of its active agreements."""
     terms = agreements.active_terms(session, merchant_id)
     ids = {fid: t for t in terms for fid in t.facility_ids}
-    found = facilities.by_ids(session, list(ids))
-    nodes = {fid: Node(f, ids[fid]) for fid, f in found.items()}
-    own = session.scalars(
-        select(Facility).where(Facility.party_id == merchant_id, Facility.kind != "returns_centre")
-    )
-    nodes.update({f.id: Node(f, None) for f in own})
-    return nodes
+    own = (Facility.party_id == merchant_id) & (Facility.kind != "returns_centre")
+    rows = session.scalars(select(Facility).where(or_(own, Facility.id.in_(list(ids)))))
+    return {f.id: Node(f, ids.get(f.id) if f.party_id != merchant_id else None) for f in rows}
 
 
 @dataclass(frozen=True)
@@ -149,7 +145,7 @@ def resource_order(session: Session, principal: Principal, order_id: str) -> str
             )
         )
     )
-    skus = catalog.skus_by_code(session, order.merchant_id, (ln.sku for ln in lines))
+    skus = catalog.sku_facts(session, order.merchant_id, (ln.sku for ln in lines))
     nodes = network(session, order.merchant_id)
     demands = _demands(lines, skus, demand)
     decision = _plan_and_reserve(session, principal, order, nodes, demands, skus, rejected)
@@ -162,7 +158,7 @@ def resource_order(session: Session, principal: Principal, order_id: str) -> str
 
 
 def _demands(
-    lines: list[OrderLine], skus: Mapping[str, Sku], demand: Mapping[str, int]
+    lines: list[OrderLine], skus: Mapping[str, SkuFacts], demand: Mapping[str, int]
 ) -> tuple[sourcing.LineDemand, ...]:
     result = []
     for line in lines:
@@ -181,7 +177,7 @@ def _eligible(
     nodes: Mapping[str, Node],
     order: Order,
     demands: tuple[sourcing.LineDemand, ...],
-    skus: Mapping[str, Sku],
+    skus: Mapping[str, SkuFacts],
     excluded: set[str],
 ) -> dict[str, frozenset[str]]:
     country = order.ship_to["country"]
@@ -209,7 +205,7 @@ def _plan_and_reserve(
     order: Order,
     nodes: Mapping[str, Node],
     demands: tuple[sourcing.LineDemand, ...],
-    skus: Mapping[str, Sku],
+    skus: Mapping[str, SkuFacts],
     excluded: set[str],
 ) -> sourcing.SourcingDecision:
     """Decide where each line goes and reserve it; re-plan when another order was faster."""
@@ -270,7 +266,7 @@ def _create_fulfillment_orders(
     principal: Principal,
     order: Order,
     lines: list[OrderLine],
-    skus: Mapping[str, Sku],
+    skus: Mapping[str, SkuFacts],
     nodes: Mapping[str, Node],
     demands: tuple[sourcing.LineDemand, ...],
     decision: sourcing.SourcingDecision,
@@ -381,8 +377,8 @@ def _create_fulfillment_orders(
             node.terms.matrix if node.terms else IN_HOUSE,
         )
     if fo_rows:
-        session.execute(insert(FulfillmentOrder), fo_rows)
-        session.execute(insert(FulfillmentOrderLine), line_rows)
+        insert_rows(session, FulfillmentOrder, fo_rows)
+        insert_rows(session, FulfillmentOrderLine, line_rows)
     return fo_rows, line_rows, events
 
 

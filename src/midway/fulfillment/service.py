@@ -29,8 +29,8 @@ from midway.db import new_id, utcnow
 from midway.errors import InvalidInput, InvalidState, NotFound
 from midway.events.service import NewEvent, emit
 from midway.facilities.models import Facility
-from midway.fulfillment.models import FulfillmentOrder, FulfillmentOrderLine, Hold, Shipment
 from midway.fulfillment.intake import Placed
+from midway.fulfillment.models import FulfillmentOrder, FulfillmentOrderLine, Hold, Shipment
 from midway.fulfillment.progress import line_progress, refresh_order
 from midway.inventory import service as inventory
 from midway.orders import service as orders

@@ -16,14 +16,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from midway.agreements import service as agreements
 from midway.catalog import service as catalog
-from midway.db import is_postgres, utcnow
+from midway.db import insert_rows, is_postgres, utcnow
 from midway.errors import InvalidInput, NotFound
 from midway.events.service import NewEvent, emit
 from midway.facilities import service as facilities
@@ -102,7 +102,20 @@ def _ledger(
         for m in movements
     ]
     if rows:
-        session.execute(insert(StockMovement), rows)
+        insert_rows(session, StockMovement, rows)
+
+
+# Built once: the statement is the hot path of every order.
+_GUARDED_RESERVE = (
+    update(StockBalance)
+    .where(
+        StockBalance.merchant_id == bindparam("m"),
+        StockBalance.facility_id == bindparam("f"),
+        StockBalance.sku == bindparam("s"),
+        StockBalance.on_hand - StockBalance.reserved >= bindparam("q"),
+    )
+    .values(reserved=StockBalance.reserved + bindparam("q"))
+)
 
 
 def reserve(
@@ -110,22 +123,15 @@ def reserve(
 ) -> None:
     """Reserve units for every key, in key order, or raise InsufficientStock (nothing applied
     by this call survives if the caller rolls back its savepoint)."""
+    connection = session.connection()
     for facility_id, sku in sorted(wanted):
         quantity = wanted[(facility_id, sku)]
         if quantity <= 0:
             continue
-        done = session.execute(
-            update(StockBalance)
-            .where(
-                StockBalance.merchant_id == merchant_id,
-                StockBalance.facility_id == facility_id,
-                StockBalance.sku == sku,
-                StockBalance.on_hand - StockBalance.reserved >= quantity,
-            )
-            .values(reserved=StockBalance.reserved + quantity)
-            .execution_options(synchronize_session=False)
+        done = connection.execute(
+            _GUARDED_RESERVE, {"m": merchant_id, "f": facility_id, "s": sku, "q": quantity}
         )
-        if done.rowcount != 1:  # type: ignore[attr-defined]
+        if done.rowcount != 1:
             raise InsufficientStock(facility_id, sku, quantity)
     _ledger(
         session,

@@ -8,14 +8,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from midway.catalog import service as catalog
-from midway.catalog.models import Sku
-from midway.db import new_id, utcnow
+from midway.db import insert_rows, new_id, utcnow
 from midway.errors import Conflict, InvalidInput, NotFound
 from midway.facilities.service import validate_country
 from midway.orders.models import Order, OrderLine
@@ -88,7 +87,7 @@ def status_of(lines: Sequence[LineProgress]) -> str:
     return "partially_shipped" if shipped else "open"
 
 
-def validate(session: Session, merchant_id: str, data: OrderInput) -> dict[str, Sku]:
+def validate(session: Session, merchant_id: str, data: OrderInput) -> dict[str, catalog.SkuFacts]:
     """Check an order before anything is written; returns its SKUs by code."""
     if not data.channel.strip():
         raise InvalidInput("channel must not be empty", field="channel")
@@ -105,7 +104,7 @@ def validate(session: Session, merchant_id: str, data: OrderInput) -> dict[str, 
             raise InvalidInput("quantity must be positive", field=f"lines[{i}].quantity")
         if line.unit_price is not None and line.unit_price < 0:
             raise InvalidInput("unit_price must not be negative", field=f"lines[{i}].unit_price")
-    skus = catalog.skus_by_code(session, merchant_id, (line.sku for line in data.lines))
+    skus = catalog.sku_facts(session, merchant_id, (line.sku for line in data.lines))
     for i, line in enumerate(data.lines):
         if line.sku not in skus:
             raise InvalidInput(
@@ -174,12 +173,12 @@ def new_order(principal: Principal, data: OrderInput) -> tuple[Order, list[Order
 def write_order(session: Session, order: Order, lines: Sequence[OrderLine]) -> None:
     """Insert a new order and its lines; the (channel, external id) key stops duplicates."""
     try:
-        session.execute(insert(Order), [_row(order)])
+        insert_rows(session, Order, [_row(order)])
     except IntegrityError:  # the unique key: this channel order exists already
         raise Conflict(
             f"order {order.channel}/{order.external_id} already exists", code="duplicate_order"
         ) from None
-    session.execute(insert(OrderLine), [_row(line) for line in lines])
+    insert_rows(session, OrderLine, [_row(line) for line in lines])
 
 
 def _row(obj: Order | OrderLine) -> dict[str, object]:

@@ -8,11 +8,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from midway.core.matrix import FULFILLMENT_ORDER_PROCESSES, Context, Matrix, resolve
-from midway.db import new_id, utcnow
+from midway.db import insert_rows, new_id, utcnow
 from midway.errors import InvalidInput, InvalidState, NotFound
 from midway.events.service import NewEvent
 from midway.principal import Principal
@@ -87,7 +87,7 @@ def plan(session: Session, work: WorkOrder, matrix: Matrix) -> list[NewEvent]:
                 }
             )
     if rows:
-        session.execute(insert(Task), rows)
+        insert_rows(session, Task, rows)
     return [
         NewEvent(
             type="task.created",
