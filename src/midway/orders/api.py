@@ -6,7 +6,6 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Header, Query
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from midway.api_deps import CurrentPrincipal, Db
@@ -46,9 +45,9 @@ def create_order(
     try:
         with db.transaction() as session:
             placed = intake.place(session, principal, body.to_input())
-            payload = jsonable_encoder(
-                OrderOut.model_validate(fulfillment.placed_view(principal, placed))
-            )
+            payload = OrderOut.model_validate(
+                fulfillment.placed_view(principal, placed)
+            ).model_dump(mode="json")
             if idempotency_key is not None:
                 idempotency.complete(
                     session,
