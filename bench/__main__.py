@@ -21,7 +21,7 @@ from rich.table import Table
 
 from bench.common import FAIL, PASS, machine_busy, machine_facts, row
 
-BENCHMARKS = ("sourcing", "edi_parse", "bulk_import", "intake_http", "kpi_recompute")
+BENCHMARKS = ("sourcing", "edi_parse", "bulk_import", "intake_http", "kpi_recompute", "edi_import")
 OPTIONAL = frozenset({"edi_parse"})  # written separately; skipped when absent
 HELPERS = frozenset({"common", "network", "rawsql", "prepare"})  # modules that are no benchmark
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"

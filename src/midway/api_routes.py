@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from midway.agreements.api import router as agreements
+from midway.billing.api import router as billing
 from midway.catalog.api import router as catalog
+from midway.edi.api import router as edi
 from midway.events.api import router as events
 from midway.facilities.api import router as facilities
 from midway.fulfillment.api import router as fulfillment
@@ -40,6 +42,8 @@ def include_all(app: FastAPI) -> None:
         incidents,
         sla,
         kpis,
+        billing,
+        edi,
         webhooks,
     ):
         app.include_router(router)

@@ -316,12 +316,16 @@ def demo(
 
 
 def _mount_adapters() -> None:
+    from midway.billing.cli import app as billing_app
+    from midway.edi.cli import app as edi_partners_app
     from midway.integrations.edi.cli import app as edi_app
     from midway.kpis.cli import app as kpi_app
     from midway.kpis.cli import history_app
     from midway.sla.cli import app as sla_app
 
     app.add_typer(edi_app, name="edi", help="EDI X12: parse, validate, acknowledge, render.")
+    app.add_typer(edi_partners_app, name="edi-partners", help="EDI partners, file import, outbox.")
+    app.add_typer(billing_app, name="billing")
     app.add_typer(kpi_app, name="kpi")
     app.add_typer(history_app, name="history")
     app.add_typer(sla_app, name="sla")

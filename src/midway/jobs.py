@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from midway.edi import service as edi
 from midway.idempotency import service as idempotency
 from midway.settings import Settings
 from midway.sla import service as sla
@@ -30,6 +31,7 @@ def jobs(settings: Settings) -> list[Job]:
         return idempotency.prune(session, older_than=ttl)
 
     return [
+        Job("edi inbox and outbox", timedelta(0), edi.tick),
         Job("sla clocks", timedelta(0), sla.tick),
         Job("prune idempotency keys", timedelta(minutes=10), prune_keys),
     ]

@@ -1,8 +1,22 @@
 """Imports every table so that metadata (migrations, tests) sees the whole schema."""
 
 from midway.agreements.models import Agreement, AgreementVersion
+from midway.billing.models import (
+    Invoice,
+    InvoiceAudit,
+    InvoiceAuditFinding,
+    InvoiceAuditRow,
+    InvoiceLine,
+)
 from midway.catalog.models import Sku
 from midway.db import Base
+from midway.edi.models import (
+    EdiCursor,
+    EdiDocument,
+    EdiPartner,
+    ProviderSnapshot,
+    ProviderSnapshotLine,
+)
 from midway.events.models import Event
 from midway.facilities.models import Facility
 from midway.fulfillment.models import FulfillmentOrder, FulfillmentOrderLine, Hold, Shipment
@@ -24,6 +38,9 @@ __all__ = [
     "Agreement",
     "AgreementVersion",
     "ApiKey",
+    "EdiCursor",
+    "EdiDocument",
+    "EdiPartner",
     "Event",
     "Facility",
     "FacilityClosure",
@@ -36,10 +53,17 @@ __all__ = [
     "Incident",
     "IncidentMessage",
     "InventoryCountFact",
+    "Invoice",
+    "InvoiceAudit",
+    "InvoiceAuditFinding",
+    "InvoiceAuditRow",
+    "InvoiceLine",
     "Order",
     "OrderFact",
     "OrderLine",
     "Party",
+    "ProviderSnapshot",
+    "ProviderSnapshotLine",
     "ReturnAuthorization",
     "ReturnLine",
     "Shipment",

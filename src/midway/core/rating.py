@@ -4,33 +4,80 @@ A rate card lists charges (pick, pallet-day, label, ...) in one currency. A char
 more graduated tiers: each unit is priced by the tier its position falls in, so the 1 001st
 pick of a month costs the second tier's price while the first 1 000 keep the first tier's.
 Invoice amounts are rounded half-up to the currency's minor unit, one line at a time.
+
+A card parsed from an agreement (:func:`parse_rate_card`, JSON shape in docs/billing.md) also
+carries what the billing meter needs beyond prices: carton or pallet sizes for receiving,
+storage terms (volume unit, free days, aged-stock surcharges, peak seasons), the units a
+fulfillment fee includes, and the carrier pass-through markup. Its charge codes are the
+constants below; they are what invoices and invoice audits name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
 from types import MappingProxyType
 from typing import Any
 
+from midway.core.errors import DomainError
+
 __all__ = [
+    "BRANDED_INSERTS",
+    "CARRIER_CHARGES",
+    "CARRIER_MARKUP",
+    "FULFILLMENT_EXTRA_UNIT",
+    "FULFILLMENT_ORDER",
     "ISO_4217",
+    "KITTING",
+    "LABELING",
     "MINIMUM_SHORTFALL",
+    "RECEIVING",
+    "RETURNS_RETURN",
+    "RETURNS_UNIT",
+    "SLA_CREDIT_PREFIX",
+    "SLA_PREFIX",
+    "SPECIAL_HANDLING_PREFIX",
+    "STORAGE",
+    "AgedTier",
     "Charge",
     "InvoiceLine",
+    "PackSize",
+    "PeakSeason",
     "RateCard",
     "RatingError",
+    "StorageTerms",
     "Tier",
     "invoice_total",
     "minor_units",
+    "parse_rate_card",
     "price",
     "rate",
     "round_money",
 ]
 
+# Charge codes of a card parsed from an agreement, as invoices and audits name them.
 MINIMUM_SHORTFALL = "minimum_shortfall"
+RECEIVING = "receiving"
+STORAGE = "storage"
+FULFILLMENT_ORDER = "fulfillment_order"
+FULFILLMENT_EXTRA_UNIT = "fulfillment_extra_unit"
+BRANDED_INSERTS = "branded_inserts"
+KITTING = "kitting"
+LABELING = "labeling"
+RETURNS_RETURN = "returns_return"
+RETURNS_UNIT = "returns_unit"
+SPECIAL_HANDLING_PREFIX = "special_handling:"
+CARRIER_CHARGES = "carrier_charges"
+CARRIER_MARKUP = "carrier_markup"
+# SLA lines (credits, rewards, earn-backs) have codes starting with "sla_"; a credit whose
+# code does not is written "sla_credit.<code>".
+SLA_PREFIX = "sla_"
+SLA_CREDIT_PREFIX = "sla_credit."
+# Lines the invoice computes itself; a card may not define charges with these codes.
+_RESERVED = frozenset({MINIMUM_SHORTFALL, CARRIER_CHARGES, CARRIER_MARKUP})
 
 # Active ISO 4217 currency and funds codes (2026). Left out on purpose: codes withdrawn after
 # a changeover (ANG -> XCG, BGN -> EUR, HRK -> EUR, SLL -> SLE, ZWL -> ZWG, CUC) and the
@@ -70,12 +117,14 @@ _MINOR_UNIT_EXCEPTIONS: Mapping[str, int] = MappingProxyType(
 )
 
 
-class RatingError(ValueError):
-    """Invalid rate card or usage; ``field`` names the offending argument."""
+class RatingError(DomainError, ValueError):
+    """Invalid rate card or usage; ``field`` names the offending argument (a path such as
+    ``storage.aged_tiers[1].from_day`` for a card parsed from JSON)."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+    def __init__(
+        self, message: str, field: str | None = None, *, code: str = "invalid_rate_card"
+    ) -> None:
+        super().__init__(message, code=code, field=field)
 
 
 def minor_units(currency: str) -> int:
@@ -185,16 +234,90 @@ class Charge:
 
 
 @dataclass(frozen=True)
+class PackSize:
+    """Units in one carton or pallet, for receiving billed per carton or pallet: ``default``
+    for every SKU unless ``by_sku`` names it."""
+
+    default: int
+    by_sku: Mapping[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for where, value in (("default", self.default), *self.by_sku.items()):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise RatingError(f"units per pack of {where} must be a whole number >= 1")
+        object.__setattr__(self, "by_sku", MappingProxyType(dict(self.by_sku)))
+
+    def units_per_pack(self, sku: str) -> int:
+        """How many units of ``sku`` make one pack."""
+        return self.by_sku.get(sku, self.default)
+
+
+@dataclass(frozen=True)
+class AgedTier:
+    """A surcharge per volume-day on stock whose age (the day of receipt is day 1) lies in
+    ``from_day`` ..= ``to_day`` (None: no upper bound); priced by ``charge``."""
+
+    from_day: int
+    to_day: int | None
+    charge: Charge
+
+    def holds(self, age: int) -> bool:
+        """True when stock ``age`` days old falls in this tier."""
+        return age >= self.from_day and (self.to_day is None or age <= self.to_day)
+
+
+@dataclass(frozen=True)
+class PeakSeason:
+    """Days ``start`` ..= ``end`` whose storage is priced by ``charge`` (the storage charge
+    with every tier's price times ``multiplier``)."""
+
+    start: date
+    end: date
+    multiplier: Decimal
+    charge: Charge
+
+    def holds(self, day: date) -> bool:
+        """True when ``day`` is in the season."""
+        return self.start <= day <= self.end
+
+
+@dataclass(frozen=True)
+class StorageTerms:
+    """How storage is measured: per cubic metre or cubic foot (``volume_unit`` m3 or ft3) of
+    on-hand stock at the end of each day, the first ``free_days`` days of every received lot
+    free, aged-stock surcharges and peak seasons."""
+
+    volume_unit: str
+    free_days: int = 0
+    aged_tiers: tuple[AgedTier, ...] = ()
+    peaks: tuple[PeakSeason, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.volume_unit not in ("m3", "ft3"):
+            raise RatingError(f"volume_unit must be m3 or ft3, not {self.volume_unit!r}")
+        _whole(self.free_days, "free_days")
+
+    def season(self, day: date) -> PeakSeason | None:
+        """The peak season ``day`` falls in, if any."""
+        return next((p for p in self.peaks if p.holds(day)), None)
+
+
+@dataclass(frozen=True)
 class RateCard:
     """The charges agreed between merchant and provider, in one currency.
 
     ``charges`` is keyed by charge code. ``monthly_minimum`` is billed as a shortfall line
-    when a month's charges add up to less.
+    when a month's charges add up to less. The remaining fields are the metering terms of a
+    card parsed from an agreement (see the module docstring); a plain card leaves them unset.
     """
 
     currency: str
     charges: Mapping[str, Charge]
     monthly_minimum: Decimal = Decimal(0)
+    receiving_pack: PackSize | None = None
+    storage: StorageTerms | None = None
+    included_units: int = 0
+    carrier_markup_percent: Decimal | None = None
 
     def __post_init__(self) -> None:
         _check_currency(self.currency)
@@ -208,9 +331,9 @@ class RateCard:
                     f"charges key {code!r} does not match the charge's code {charge.code!r}",
                     "charges",
                 )
-            if code == MINIMUM_SHORTFALL:
+            if code in _RESERVED or code.startswith(SLA_PREFIX):
                 raise RatingError(
-                    f"charge code {MINIMUM_SHORTFALL!r} is reserved for the minimum line",
+                    f"charge code {code!r} is reserved for a line the invoice computes itself",
                     "charges",
                 )
         # A read-only copy: a card must not change under an invoice that was rated with it.
@@ -227,6 +350,15 @@ class RateCard:
                 "monthly_minimum",
             )
         object.__setattr__(self, "monthly_minimum", minimum)
+        _whole(self.included_units, "included_units")
+        if self.carrier_markup_percent is not None:
+            markup = _decimal(self.carrier_markup_percent, "carrier_markup_percent")
+            if markup < 0:
+                raise RatingError(
+                    f"carrier_markup_percent must not be negative, got {markup}",
+                    "carrier_markup_percent",
+                )
+            object.__setattr__(self, "carrier_markup_percent", markup)
 
 
 @dataclass(frozen=True)
@@ -302,6 +434,14 @@ def rate(
             )
         )
     return tuple(lines)
+
+
+def parse_rate_card(data: Mapping[str, Any]) -> RateCard:
+    """A :class:`RateCard` from an agreement's JSON rate card (shape in docs/billing.md), or
+    :class:`RatingError` naming the charge and the field path (``fulfillment.per_order``)."""
+    from midway.core.billing_card import parse  # here: that module builds on this one
+
+    return parse(data)
 
 
 def invoice_total(lines: tuple[InvoiceLine, ...] | list[InvoiceLine]) -> Decimal:

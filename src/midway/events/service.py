@@ -114,6 +114,7 @@ def postgres_horizon(session: Session) -> int:
         text(
             "SELECT backend_xid::text::bigint FROM pg_stat_activity"
             " WHERE datname = current_database() AND backend_xid IS NOT NULL"
+            " AND pid <> pg_backend_pid()"
         )
     ).all()
     horizon = xmax

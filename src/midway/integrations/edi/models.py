@@ -8,9 +8,9 @@ back to the same content; names from the spec give readable access on top.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias, TypeVar
 
 from midway.integrations.edi.diagnostics import Diagnostic, Severity
 
@@ -121,6 +121,9 @@ class Segment:
 
 
 Item: TypeAlias = "Segment | Loop"
+# The fields of a transaction set that can be made on first access (TransactionSet.deferred).
+_DEFERRED_PARTS = frozenset({"header", "trailer", "items"})
+_Source = TypeVar("_Source")
 
 
 class _Container:
@@ -209,9 +212,58 @@ class TransactionSet(_Container):
         """True when no error was found in the set."""
         return not any(d.severity is Severity.ERROR for d in self.diagnostics)
 
+    @classmethod
+    def deferred(
+        cls,
+        set_id: str,
+        control_number: str,
+        version: str,
+        delimiters: Delimiters,
+        group: FunctionalGroup | None,
+        parts: Callable[[_Source, str], object],
+        source: _Source,
+    ) -> TransactionSet:
+        """A set without findings whose ``header``, ``trailer`` and ``items`` are made when
+        first read, each by ``parts(source, name)``.
+
+        The reader makes one per set it proved clean from the text alone (see
+        :mod:`~midway.integrations.edi.wholeset`): a caller that only wants findings never
+        pays for segment and loop objects, and one that reads them gets what the
+        segment-by-segment parse would have made.
+        """
+        tset = cls.__new__(cls)
+        tset.__dict__ = {
+            "id": set_id,
+            "control_number": control_number,
+            "version": version,
+            "diagnostics": [],
+            "delimiters": delimiters,
+            "group": group,
+            "_parts": parts,
+            "_source": source,
+        }
+        return tset
+
+    if not TYPE_CHECKING:  # typed as the plain fields above; this only fills them in
+
+        def __getattr__(self, name: str) -> object:
+            """Make a deferred part on first access (only called for missing attributes)."""
+            parts = self.__dict__.get("_parts") if name in _DEFERRED_PARTS else None
+            if parts is None:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            value = parts(self.__dict__["_source"], name)
+            setattr(self, name, value)
+            return value
+
     def result(self) -> SetResult:
         """The summary a 997 needs for this set."""
         return SetResult(self.id, self.control_number, self.header.offset, tuple(self.diagnostics))
+
+
+# A default makes the dataclass keep ``trailer = None`` on the class, where attribute lookup
+# would find it before ``__getattr__`` could make a deferred set's trailer. The constructor
+# keeps its own copy of the default.
+del TransactionSet.trailer
 
 
 @dataclass(eq=False)

@@ -7,6 +7,14 @@ a diagnostic on the container it concerns, never an exception.
 :class:`Reader` streams: it yields each transaction set, group and interchange as soon as it
 is complete, so a large file is processed set by set. :func:`parse` keeps everything in a
 :class:`Document`; :func:`validate` keeps only the findings.
+
+Sets come in two ways. In regular text, once a few sets of an ID have been read with the same
+specs and delimiters, each next set is first checked whole by one regular expression
+(:mod:`~midway.integrations.edi.setpattern`); when that proves it clean, the set is yielded
+at once and its segments and loops are made only if someone reads them
+(:mod:`~midway.integrations.edi.wholeset`). Every other set, and everything between sets,
+goes segment by segment through the envelope checks below and the loop-aware parser, which
+explain every finding. Both ways give the same sets and the same findings.
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ from collections.abc import Iterator, Sequence
 from typing import TypeAlias
 
 from midway.integrations.edi.diagnostics import Diagnostic, diagnostic
-from midway.integrations.edi.fastpath import FastCheck, fast_check
+from midway.integrations.edi.fastpath import fast_check
 from midway.integrations.edi.models import (
     Delimiters,
     Document,
@@ -25,11 +33,12 @@ from midway.integrations.edi.models import (
     Segment,
     TransactionSet,
 )
-from midway.integrations.edi.parser import CompiledSet, SetParser, compile_set
+from midway.integrations.edi.parser import SetParser, compile_set
 from midway.integrations.edi.sets import FUNCTIONAL_IDS
 from midway.integrations.edi.spec import Dialect, ElementOverride, dialect, version_key
-from midway.integrations.edi.tokenizer import CHUNK_SIZE, Source, Tokenizer, iter_chunks
-from midway.integrations.edi.validate import diagnose_segment
+from midway.integrations.edi.tokenizer import CHUNK_SIZE, Source, TextBlock, Tokenizer, iter_chunks
+from midway.integrations.edi.validate import diagnose_segment, isa11_problems
+from midway.integrations.edi.wholeset import WHOLE_SETS_AFTER, Compiled, Run
 
 Completed: TypeAlias = "TransactionSet | FunctionalGroup | Interchange"
 
@@ -47,7 +56,9 @@ class Reader:
 
     ``keep_sets`` keeps each group's sets in ``group.sets`` (a whole document in memory);
     ``keep_results`` keeps the per-set summaries a 997 needs. Findings outside any
-    interchange end up in :attr:`diagnostics`.
+    interchange end up in :attr:`diagnostics`. ``whole_sets_after`` is the number of sets of
+    an ID read segment by segment before the whole-set check is used for that ID (0: from the
+    first set; None: never); :attr:`sets_read_whole` counts the sets it proved clean.
     """
 
     def __init__(
@@ -58,8 +69,11 @@ class Reader:
         keep_sets: bool = True,
         keep_results: bool = True,
         chunk_size: int = CHUNK_SIZE,
+        whole_sets_after: int | None = WHOLE_SETS_AFTER,
     ) -> None:
         self.source = source
+        self.whole_sets_after = whole_sets_after
+        self.sets_read_whole = 0
         self.overrides = tuple(overrides)
         self.keep_sets = keep_sets
         self.keep_results = keep_results
@@ -73,33 +87,69 @@ class Reader:
         self._group_version = ""
         self._interchange_groups = 0
         self._parser: SetParser | None = None
-        self._last: Segment | None = None
-        self._context_key: tuple[Dialect, Delimiters] | None = None
-        self._compiled: tuple[dict[str, CompiledSet | None], dict[str, FastCheck | None]] = (
-            {},
-            {},
-        )
+        self._last: Segment | TransactionSet | None = None
+        self._context_key: tuple[Dialect, Delimiters, str] | None = None
+        self._compiled = Compiled("")
 
     def __iter__(self) -> Iterator[Completed]:
         """Each transaction set, functional group and interchange, in the order they end."""
         tokenizer = Tokenizer(iter_chunks(self.source, self.chunk_size))
         self._tokenizer = tokenizer
-        for batch in tokenizer.batches():
-            index, end = 0, len(batch)
-            while index < end:
-                parser = self._parser
-                if parser is not None:
-                    index = parser.feed_batch(batch, index)
-                    if index == end:
-                        break
-                done = self._envelope(batch[index])
-                index += 1
-                if done:
-                    yield from done
-            if batch:
-                self._last = batch[-1]
+        for block in tokenizer.blocks():
+            if isinstance(block, TextBlock):
+                yield from self._text(block)
+            else:
+                yield from self._segments(block)
         yield from self._end_of_input()
         self.diagnostics.extend(tokenizer.diagnostics)
+
+    def _segments(self, batch: list[Segment]) -> Iterator[Completed]:
+        """Segment by segment: the envelope walker, with the set parser between ST and SE."""
+        index, end = 0, len(batch)
+        while index < end:
+            parser = self._parser
+            if parser is not None:
+                index = parser.feed_batch(batch, index)
+                if index == end:
+                    break
+            done = self._envelope(batch[index])
+            index += 1
+            if done:
+                yield from done
+        if batch:
+            self._last = batch[-1]
+
+    def _text(self, block: TextBlock) -> Iterator[Completed]:
+        """Regular text: runs of sets read whole where they prove clean, and segment by
+        segment from the first set that does not (or from what is not a set)."""
+        text, split = block.text, block.split
+        head = "ST" + block.delimiters.element
+        next_set = split + head
+        pos, end = 0, len(text)
+        after = self.whole_sets_after
+        while pos < end:
+            group = self._group
+            if after is not None and group is not None and self._parser is None:
+                dialect, version = self._group_dialect, self._group_version
+                run = Run(block, pos, self._context(), dialect, group, version, after)
+                for tset in run:
+                    self._last = tset  # its trailer, made only if the input ends here
+                    self.sets_read_whole += 1
+                    self._group_sets += 1
+                    if self.keep_results:
+                        group.results.append(tset.result())
+                    if self.keep_sets:
+                        group.sets.append(tset)
+                    yield tset
+                pos = run.end
+                if pos == end:
+                    break
+            # Up to the next set's ST: the set the run stopped at, or what lies between sets
+            # (envelope segments, strays).
+            stop = text.find(next_set, pos)
+            stop = end if stop == -1 else stop + len(split)
+            yield from self._segments(block.segments(pos, stop))
+            pos = stop
 
     # --- dispatch ------------------------------------------------------------------------------
 
@@ -148,7 +198,7 @@ class Reader:
         active = active or self._group_dialect
         spec = active.segment(sid)
         if active is self._group_dialect:
-            checks = self._context()[1]
+            checks = self._context().checks
             if sid not in checks:
                 checks[sid] = fast_check(spec, self._delimiters()) if spec is not None else None
             check = checks[sid]
@@ -159,14 +209,17 @@ class Reader:
         if segment.notes:
             into.extend(_placed(segment.notes, position))
 
-    def _context(self) -> tuple[dict[str, CompiledSet | None], dict[str, FastCheck | None]]:
-        """Compiled grammars and segment checks for the current dialect and delimiters."""
-        key = (self._group_dialect, self._delimiters())
-        if self._context_key is None or any(
-            a is not b for a, b in zip(key, self._context_key, strict=True)
-        ):
+    def _context(self) -> Compiled:
+        """What is compiled for the current dialect, delimiters and split."""
+        assert self._tokenizer is not None
+        key = (self._group_dialect, self._delimiters(), self._tokenizer.split)
+        old = self._context_key
+        if old is None or key[0] is not old[0] or key[1] is not old[1] or key[2] is not old[2]:
+            # Each ISA brings new (often equal) delimiter objects: keep what was compiled
+            # unless something really changed.
+            if old is None or key[0] is not old[0] or key[1] != old[1] or key[2] != old[2]:
+                self._compiled = Compiled(key[2])
             self._context_key = key
-            self._compiled = ({}, {})
         return self._compiled
 
     def _stray(self, segment: Segment) -> None:
@@ -252,7 +305,7 @@ class Reader:
                     element_position=1,
                 )
             )
-        grammars = self._context()[0] if active is self._group_dialect else {}
+        grammars = self._context().grammars if active is self._group_dialect else {}
         if set_id not in grammars:
             grammars[set_id] = compile_set(set_id, active, tset.delimiters)
         self._parser = SetParser(tset, active, grammars[set_id])
@@ -427,7 +480,7 @@ class Reader:
             if finding.element_position == 16 and isa16_missing:
                 continue
             found.append(finding)
-        found.extend(_isa11_problems(segment))
+        found.extend(isa11_problems(segment))
 
     def _close_interchange(self, segment: Segment, done: list[Completed]) -> None:
         interchange = self._interchange
@@ -488,8 +541,11 @@ class Reader:
 
     def _end_of_input(self) -> list[Completed]:
         done: list[Completed] = []
-        if self._last is not None:
-            self._close_open(self._last, done)
+        last = self._last
+        if isinstance(last, TransactionSet):
+            last = last.trailer
+        if last is not None:
+            self._close_open(last, done)
         return done
 
 
@@ -498,34 +554,14 @@ def _placed(notes: list[Diagnostic], position: int | None) -> list[Diagnostic]:
     return [dataclasses.replace(note, segment_position=position) for note in notes]
 
 
-def _isa11_problems(isa: Segment) -> list[Diagnostic]:
-    """ISA11 is the standards ID ``U`` before version 00402 and the repetition separator after."""
-    value, version = isa.get(11), isa.get(12)
-    if not value or not version.isdigit():
-        return []
-    if version >= "00402":
-        if len(value) == 1 and not value.isalnum():
-            return []
-        reason = "from 00402 on ISA11 is the repetition separator, a single special character"
-    elif value == "U":
-        return []
-    else:
-        reason = f"in version {version} ISA11 must be U"
-    return [
-        diagnostic(
-            "INVALID_CODE",
-            f"ISA11 {value!r}: {reason}",
-            isa.element_offset(11),
-            segment_id="ISA",
-            element_position=11,
-            bad_value=value,
-        )
-    ]
-
-
-def parse(source: Source, *, overrides: Sequence[ElementOverride] = ()) -> Document:
+def parse(
+    source: Source,
+    *,
+    overrides: Sequence[ElementOverride] = (),
+    whole_sets_after: int | None = WHOLE_SETS_AFTER,
+) -> Document:
     """Read a whole file (bytes, a path or a binary file) into a :class:`Document`."""
-    reader = Reader(source, overrides=overrides)
+    reader = Reader(source, overrides=overrides, whole_sets_after=whole_sets_after)
     document = Document()
     for item in reader:
         if isinstance(item, Interchange):
@@ -540,11 +576,20 @@ def parse(source: Source, *, overrides: Sequence[ElementOverride] = ()) -> Docum
 
 
 def validate(
-    source: Source, *, overrides: Sequence[ElementOverride] = (), chunk_size: int = CHUNK_SIZE
+    source: Source,
+    *,
+    overrides: Sequence[ElementOverride] = (),
+    chunk_size: int = CHUNK_SIZE,
+    whole_sets_after: int | None = WHOLE_SETS_AFTER,
 ) -> list[Diagnostic]:
     """Every finding in a file, streaming (sets are dropped as soon as they are checked)."""
     reader = Reader(
-        source, overrides=overrides, keep_sets=False, keep_results=False, chunk_size=chunk_size
+        source,
+        overrides=overrides,
+        keep_sets=False,
+        keep_results=False,
+        chunk_size=chunk_size,
+        whole_sets_after=whole_sets_after,
     )
     found: list[Diagnostic] = []
     for item in reader:

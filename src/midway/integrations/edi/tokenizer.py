@@ -5,17 +5,19 @@ byte offsets) and split on the segment terminator with ``str.split``: no per-cha
 loop on the hot path. Each ISA found at a segment boundary re-reads the delimiters, so several
 interchanges with different delimiters can follow each other in one file.
 
-Regions that look regular (every terminator followed by the same line break, nothing else
-odd) are split in one pass; anything else (blank lines, indentation, CR LF mixes, a segment
-broken over lines, a foreign terminator, non-ASCII text) goes through a careful per-segment
-path that repairs what it safely can and notes what it did.
+Regions of complete segments are handed out as :class:`TextBlock` text, ending before a set's
+ST where they can, so that the reader sees whole sets in one block and can check them in one
+go. When segment objects are wanted, text that looks regular (every terminator followed by
+the same line break, nothing else odd) is split in one pass; anything else (blank lines,
+indentation, CR LF mixes, a segment broken over lines, a foreign terminator, non-ASCII text)
+goes through a careful per-segment path that repairs what it safely can and notes what it did.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import accumulate, count, repeat
 from operator import add
 from pathlib import Path
@@ -33,10 +35,13 @@ from midway.integrations.edi.models import Delimiters, Segment
 Source: TypeAlias = "bytes | bytearray | memoryview | str | os.PathLike[str] | BinaryIO"
 
 CHUNK_SIZE = 1 << 20
-# Segments are handed out in batches of about this many bytes: small enough that few segment
-# objects are alive at once (the cyclic garbage collector's cost grows with them), large
-# enough that the per-batch checks are negligible.
-REGION_SIZE = 1 << 12
+# Text is handed out in regions of about this many bytes: large enough that most sets fit in
+# one whole and the per-region checks are negligible, small enough that the buffer stays a
+# small multiple of it (segment objects are only made from a region a set at a time).
+REGION_SIZE = 1 << 14
+# A set longer than a region is still handed out whole, up to this size, so that it too can be
+# checked in one go; past it, its regions are cut anywhere after a terminator.
+LARGEST_SET = 1 << 22
 _BOM = "\xef\xbb\xbf"  # the UTF-8 byte order mark, as Latin-1 text
 _LINE = re.compile(r"[^\r\n]+")
 _WHITESPACE = " \t\r\n\f\v"
@@ -55,6 +60,77 @@ def iter_chunks(source: Source, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]
         return
     while chunk := source.read(chunk_size):
         yield chunk
+
+
+def split_regular(text: str, base: int, sep: str, split: str) -> list[Segment]:
+    """The segments of regular text that ends with ``split`` and starts ``base`` bytes in."""
+    step = len(split)
+    pieces = text.split(split)
+    pieces.pop()  # the empty string after the last terminator
+    if "" in pieces:
+        segments: list[Segment] = []
+        offset = base
+        for piece in pieces:
+            if piece:
+                segments.append(Segment(piece.split(sep), offset, piece))
+            offset += len(piece) + step
+        return segments
+    # The common case, looped in C: offsets are the running sum of piece lengths plus one
+    # terminator per piece already passed.
+    offsets = map(add, accumulate(map(len, pieces), initial=0), count(base, step))
+    elements = map(str.split, pieces, repeat(sep))
+    return list(map(Segment, elements, offsets, pieces))
+
+
+def is_regular(text: str, split: str, terminator: str) -> bool:
+    """Whether text ending with ``split`` can be split in one pass: ASCII, no indentation,
+    and every terminator and line-break character part of a split."""
+    if not text.isascii() or "\n " in text or "\n\t" in text:
+        return False
+    if split == "\n":
+        return "\r" not in text
+    # Once the splits are removed, none may be left (one pass, then scans that stop at the
+    # first hit: cheaper than counting each character).
+    rest = text if split == terminator else text.replace(split, "")
+    return (split == terminator or terminator not in rest) and "\n" not in rest and "\r" not in rest
+
+
+class TextBlock:
+    """Complete segments as text: ``text`` ends with ``split`` and starts ``base`` bytes into
+    the file (Latin-1 decoded, so indexes are byte offsets).
+
+    The layout is not checked when the block is made: whole sets are checked by an expression
+    that only matches regular text, and :meth:`segments` checks the part it splits, reading
+    irregular text with ``careful`` (the tokenizer's careful path).
+    """
+
+    __slots__ = ("base", "careful", "delimiters", "split", "text")
+
+    def __init__(
+        self,
+        text: str,
+        base: int,
+        delimiters: Delimiters,
+        split: str,
+        careful: Callable[[str, int], list[Segment]],
+    ) -> None:
+        self.text = text
+        self.base = base
+        self.delimiters = delimiters
+        self.split = split
+        self.careful = careful
+
+    def segments(self, start: int = 0, stop: int | None = None) -> list[Segment]:
+        """The segments of ``text[start:stop]`` (``start`` just after a split or 0, ``stop``
+        just after one or None)."""
+        text = self.text if start == 0 and stop is None else self.text[start:stop]
+        if is_regular(text, self.split, self.delimiters.segment):
+            return split_regular(text, self.base + start, self.delimiters.element, self.split)
+        # Cut right after terminators, the careful path reads a part as it reads the whole.
+        return self.careful(text, self.base + start)
+
+
+Block: TypeAlias = "TextBlock | list[Segment]"
 
 
 def _redecode(text: str) -> str:
@@ -83,6 +159,7 @@ class Tokenizer:
         self.in_interchange = False
         self.diagnostics: list[Diagnostic] = []
         self._segment_start: re.Pattern[str] | None = None
+        self._set_start = "~ST*"  # the split before a set's ST, set with the delimiters
 
     # --- buffer management -----------------------------------------------------------------
 
@@ -116,6 +193,11 @@ class Tokenizer:
 
     def batches(self) -> Iterator[list[Segment]]:
         """Segments in lists (one per region read), the cheap way to stream them."""
+        for block in self.blocks():
+            yield block.segments() if isinstance(block, TextBlock) else block
+
+    def blocks(self) -> Iterator[Block]:
+        """Regular regions as :class:`TextBlock` text, anything else as segment lists."""
         self._ensure(4096)
         pos = 3 if self._buf.startswith(_BOM) else 0
         while True:
@@ -137,9 +219,7 @@ class Tokenizer:
                     end = len(self._buf)
                 else:
                     continue
-            batch = self._tokenize(pos, end)
-            if batch:
-                yield batch
+            yield from self._tokenize(pos, end)
             pos = end
             if len(self._buf) - pos < REGION_SIZE:
                 self._drop(pos)
@@ -172,6 +252,7 @@ class Tokenizer:
         self.split = scan.split
         self.in_interchange = True
         self._segment_start = re.compile(SEGMENT_START.pattern + re.escape(scan.delimiters.element))
+        self._set_start = scan.split + "ST" + scan.delimiters.element
         self._isa_end = scan.end
         segment = Segment(scan.elements, self._base + pos, scan.raw)
         if scan.problems:
@@ -190,6 +271,7 @@ class Tokenizer:
             self._segment_start = re.compile(
                 SEGMENT_START.pattern + re.escape(self.delimiters.element)
             )
+            self._set_start = self.split + "ST" + self.delimiters.element
             return pos
         skipped_from = self._base + pos
         next_isa = self._find_isa(pos + 1)
@@ -222,14 +304,23 @@ class Tokenizer:
         return -1
 
     def _region_end(self, pos: int) -> int:
-        """End of the next block of complete segments: before an ISA, or after a terminator."""
-        buf = self._buf
+        """End of the next block of complete segments: before an ISA, before a set's ST, or
+        after a terminator."""
         stop = pos + REGION_SIZE
+        self._ensure(stop + len(self._set_start))
+        buf = self._buf
         next_isa = self._find_isa(pos + 1, stop + 3)
         if next_isa != -1:
             return next_isa
         if self._eof and len(buf) <= stop:
             return len(buf)
+        set_start = buf.rfind(self._set_start, pos, stop)
+        if set_start != -1:
+            return set_start + len(self.split)
+        if buf.startswith(self._set_start[len(self.split) :], pos):
+            whole = self._whole_set_end(pos, stop)
+            if whole != -1:
+                return whole
         last = buf.rfind(self.split, pos, stop)
         if last == -1:
             # A segment longer than a region: take it whole once it is complete.
@@ -238,55 +329,43 @@ class Tokenizer:
                 return len(buf) if self._eof else pos
         return last + len(self.split)
 
+    def _whole_set_end(self, pos: int, search: int) -> int:
+        """A set longer than a region starts at ``pos``: the end of the region holding it
+        whole (before the next set or ISA), reading on up to ``LARGEST_SET``; -1 past that."""
+        marker = self._set_start
+        while True:
+            buf = self._buf
+            limit = min(len(buf), pos + LARGEST_SET)
+            found = buf.find(marker, search, limit)
+            next_isa = self._find_isa(search, limit)
+            if found != -1 and (next_isa == -1 or found < next_isa):
+                return found + len(self.split)
+            if next_isa != -1:
+                return next_isa
+            if len(buf) >= pos + LARGEST_SET:
+                return -1
+            if not self._read():
+                return len(self._buf)
+            search = max(search, limit - len(marker) - 3)
+
     # --- splitting -----------------------------------------------------------------------------
 
-    def _tokenize(self, start: int, end: int) -> list[Segment]:
+    def _tokenize(self, start: int, end: int) -> list[Block]:
         text = self._buf[start:end]
         split = self.split
         base = self._base + start
         body_end = len(text) if text.endswith(split) else text.rfind(split) + len(split)
         if body_end <= 0:
-            return self._careful(text, base)
-        body = text[:body_end]
-        if not self._regular(body):
-            return self._careful(text, base)
-        sep = self.delimiters.element  # type: ignore[union-attr]
-        step = len(split)
-        pieces = body.split(split)
-        pieces.pop()  # the empty string after the last terminator
-        if "" in pieces:
-            segments: list[Segment] = []
-            offset = base
-            for piece in pieces:
-                if piece:
-                    segments.append(Segment(piece.split(sep), offset, piece))
-                offset += len(piece) + step
-        else:
-            # The common case, looped in C: offsets are the running sum of piece lengths
-            # plus one terminator per piece already passed.
-            offsets = map(add, accumulate(map(len, pieces), initial=0), count(base, step))
-            elements = map(str.split, pieces, repeat(sep))
-            segments = list(map(Segment, elements, offsets, pieces))
+            careful = self._careful(text, base)
+            return [careful] if careful else []
+        assert self.delimiters is not None
+        body = text if body_end == len(text) else text[:body_end]
+        blocks: list[Block] = [TextBlock(body, base, self.delimiters, split, self._careful)]
         if body_end < len(text):
-            segments.extend(self._careful(text[body_end:], base + body_end))
-        return segments
-
-    def _regular(self, body: str) -> bool:
-        """Whether a block can be split in one pass (see the module docstring)."""
-        if not body.isascii() or "\n " in body or "\n\t" in body:
-            return False
-        split = self.split
-        term = self.delimiters.segment  # type: ignore[union-attr]
-        if split == "\n":
-            return "\r" not in body
-        if split == "\r\n":
-            return body.count("\r") == body.count("\n") == body.count("\r\n")
-        count = body.count(split)
-        if body.count(term) != count:
-            return False
-        if split == term:
-            return "\n" not in body and "\r" not in body
-        return body.count("\n") == count and body.count("\r") == split.count("\r") * count
+            tail = self._careful(text[body_end:], base + body_end)
+            if tail:
+                blocks.append(tail)
+        return blocks
 
     def _careful(self, text: str, base: int) -> list[Segment]:
         """Split a block segment by segment, tolerating whatever surrounds the terminators."""

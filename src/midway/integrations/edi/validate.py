@@ -230,3 +230,28 @@ def diagnose_segment(
         )
         for finding in segment_findings(segment.elements, spec, delimiters)
     ]
+
+
+def isa11_problems(isa: Segment) -> list[Diagnostic]:
+    """ISA11 is the standards ID ``U`` before version 00402 and the repetition separator after."""
+    value, version = isa.get(11), isa.get(12)
+    if not value or not version.isdigit():
+        return []
+    if version >= "00402":
+        if len(value) == 1 and not value.isalnum():
+            return []
+        reason = "from 00402 on ISA11 is the repetition separator, a single special character"
+    elif value == "U":
+        return []
+    else:
+        reason = f"in version {version} ISA11 must be U"
+    return [
+        diagnostic(
+            "INVALID_CODE",
+            f"ISA11 {value!r}: {reason}",
+            isa.element_offset(11),
+            segment_id="ISA",
+            element_position=11,
+            bad_value=value,
+        )
+    ]

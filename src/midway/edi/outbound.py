@@ -1,0 +1,414 @@
+"""Outbound documents: Midway's events turned into X12 for the partners that need them.
+
+* ``fulfillment_order.submitted`` to a facility whose provider has an enabled partner → a
+  940 (W05-02 is the fulfillment order id without its ``fo_`` prefix, as W05-02 holds 22
+  characters; N1*ST the ship-to; W01 lines with the SKU under the partner's item qualifier);
+* ``fulfillment_order.shipment_created`` at a merchant-run facility, when the merchant has a
+  partner → a 945 (W06-02 the order's external id);
+* ``inbound.expected`` at a provider's facility → a 943 to the provider's partner.
+
+The feed is read with a cursor of its own (``edi_cursors``), in the order the event feed
+guarantees: on PostgreSQL by (writing transaction, sequence) below the write horizon, so no
+event committed late is skipped. Each document is rendered with the partner's profile and
+control numbers, checked by parsing it back, recorded in ``edi_documents`` and written to the
+partner's outbox when the transaction commits.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from midway.db import is_postgres, new_id, utcnow
+from midway.edi import transport
+from midway.edi.models import EdiCursor, EdiDocument, EdiPartner
+from midway.edi.service import StoredCounter, control, engine_profile, partners_of_party
+from midway.events.models import Event
+from midway.events.service import postgres_horizon
+from midway.facilities import service as facilities
+from midway.fulfillment import service as fulfillment
+from midway.integrations.edi import (
+    Delimiters,
+    PartnerProfile,
+    Segment,
+    Severity,
+    TransactionSet,
+    render,
+    validate,
+)
+from midway.orders import service as orders
+from midway.parties import service as parties
+from midway.principal import Principal
+
+log = logging.getLogger("midway.edi")
+
+CURSOR = "outbound"
+BATCH = 200
+# Control characters no value contains: sets built here are re-split on them when rendered.
+_BUILT = Delimiters("\x1d", "\x1f", "\x1c", "\x1e")
+SUBMITTED = "fulfillment_order.submitted"
+SHIPPED = "fulfillment_order.shipment_created"
+EXPECTED = "inbound.expected"
+
+
+@dataclass
+class Recording:
+    """Hands out a partner's control numbers and remembers the last ones (the document's)."""
+
+    counter: StoredCounter
+    interchange: int = 0
+    group: int = 0
+    transaction_set: int = 0
+
+    def next_interchange(self) -> int:
+        """The next ISA13."""
+        self.interchange = self.counter.next_interchange()
+        return self.interchange
+
+    def next_group(self) -> int:
+        """The next GS06."""
+        self.group = self.counter.next_group()
+        return self.group
+
+    def next_set(self) -> int:
+        """The next ST02."""
+        self.transaction_set = self.counter.next_set()
+        return self.transaction_set
+
+
+def run(session: Session, now: datetime) -> int:
+    """Turn the events since the cursor into documents; returns how many events it read."""
+    # The horizon first, while this transaction has no id of its own: postgres_horizon
+    # compares running ids with the snapshot's xmax, which a transaction that has since
+    # written (the cursor lock below) would already have outgrown.
+    horizon = postgres_horizon(session) if is_postgres(session) else 0
+    cursor = _cursor(session, now)
+    query = select(Event).where(Event.type.in_((SUBMITTED, SHIPPED, EXPECTED))).limit(BATCH)
+    if is_postgres(session):
+        query = query.where(
+            Event.tx_id < horizon,
+            tuple_(Event.tx_id, Event.seq) > tuple_(cursor.tx_id, cursor.seq),
+        ).order_by(Event.tx_id, Event.seq)
+    else:
+        query = query.where(Event.seq > cursor.seq).order_by(Event.seq)
+    events = list(session.scalars(query))
+    handlers: dict[str, Callable[[Session, Event, datetime], None]] = {
+        SUBMITTED: _shipping_order,
+        SHIPPED: _shipping_advice,
+        EXPECTED: _transfer_advice,
+    }
+    for item in events:
+        try:
+            with session.begin_nested():
+                handlers[item.type](session, item, now)
+        except Exception:  # one bad event must not stop the feed for everyone
+            log.exception("EDI: no document could be written for event %s", item.id)
+    if events:
+        cursor.tx_id, cursor.seq = events[-1].tx_id or 0, events[-1].seq
+        cursor.updated_at = now
+        session.flush()
+    return len(events)
+
+
+def _cursor(session: Session, now: datetime) -> EdiCursor:
+    found = session.get(EdiCursor, CURSOR, with_for_update=True)
+    if found is not None:
+        return found
+    try:
+        with session.begin_nested():
+            session.add(EdiCursor(name=CURSOR, tx_id=0, seq=0, updated_at=now))
+    except IntegrityError:  # another worker created it first
+        pass
+    found = session.get(EdiCursor, CURSOR, with_for_update=True, populate_existing=True)
+    assert found is not None
+    return found
+
+
+def _partners(
+    session: Session, party_id: str, since: datetime, code: str | None = None
+) -> list[EdiPartner]:
+    """A party's enabled partners that existed when the event happened; with ``code``, only
+    those serving that facility (a provider's WMS with a facility serves only that one)."""
+    return [
+        p
+        for p in partners_of_party(session, party_id)
+        if p.created_at <= since and (code is None or p.facility_code in (None, code))
+    ]
+
+
+def _clean(value: object, profile: PartnerProfile, size: int) -> str:
+    """A value safe to write: no delimiter or line break of the partner, at most ``size``."""
+    text = "" if value is None else str(value)
+    for char in (*profile.delimiters.characters(), "\r", "\n"):
+        text = text.replace(char, " ")
+    return text.strip()[:size].strip()
+
+
+def _date(moment: datetime | None) -> str:
+    return moment.strftime("%Y%m%d") if moment is not None else ""
+
+
+def _send(
+    session: Session,
+    partner: EdiPartner,
+    set_id: str,
+    rows: Sequence[Sequence[str]],
+    objects: dict[str, object],
+    now: datetime,
+) -> EdiDocument:
+    """Render one set for a partner, check it, record it and queue it for the outbox."""
+    profile = engine_profile(partner)
+    tset = TransactionSet(
+        id=set_id,
+        control_number="0001",
+        header=Segment(["ST", set_id, "0001"]),
+        items=[Segment(list(r)) for r in rows],
+        delimiters=_BUILT,
+    )
+    numbers = Recording(StoredCounter(session, partner.id))
+    rendered = render([tset], profile, numbers, now=now)
+    problems = list(rendered.diagnostics)
+    if rendered.ok:
+        problems += validate(rendered.text.encode("utf-8"), overrides=profile.overrides)
+    failed = not rendered.ok or any(d.severity is Severity.ERROR for d in problems)
+    document = EdiDocument(
+        id=new_id("edd"),
+        partner_id=partner.id,
+        direction="out",
+        set_id=set_id,
+        interchange_control=str(numbers.interchange),
+        group_control=str(numbers.group),
+        set_control=control(str(numbers.transaction_set)),
+        status="failed" if failed else "sent",
+        objects=objects,
+        diagnostics=[d.to_dict() for d in problems],
+        note="the document failed its own checks and was not sent" if failed else None,
+        file_name=None,
+        created_at=utcnow(),
+        updated_at=utcnow(),
+        ack_status=None,
+        ack_codes=None,
+        acknowledged_at=None,
+        ack_document_id=None,
+    )
+    if not failed:
+        name = f"{set_id}-{numbers.interchange:09d}.edi"
+        document.file_name = transport.write_outbox(session, partner.id, name, rendered.text)
+    session.add(document)
+    session.flush()
+    return document
+
+
+def _depositor(merchant_id: str, name: str, profile: PartnerProfile) -> list[str]:
+    return ["N1", "DE", _clean(name, profile, 60), "ZZ", merchant_id]
+
+
+def _shipping_order(session: Session, item: Event, now: datetime) -> None:
+    """A fulfillment order submitted to a provider with a partner → 940."""
+    if item.provider_id is None:
+        return
+    fo_id = str(item.data.get("fulfillment_order_id") or item.subject_id)
+    principal = Principal(party_id=item.provider_id, kind="provider", role="operator")
+    fo = fulfillment.get(session, principal, fo_id)
+    view = fulfillment.views(session, principal, [fo])[0]
+    chosen = _partners(session, item.provider_id, item.created_at, str(view["facility_code"]))
+    if not chosen or fo.request_status != "submitted":
+        return
+    merchant = parties.get_party(session, fo.merchant_id)
+    ship_by = item.data.get("ship_by")
+    for partner in chosen:
+        profile = engine_profile(partner)
+        external = str(view["external_id"])
+        rows: list[list[str]] = [
+            ["W05", "N", fo.id.removeprefix("fo_"), external if len(external) <= 22 else ""],
+            _depositor(fo.merchant_id, merchant.name, profile),
+            *_ship_to(view.get("ship_to") or {}, profile),
+            [
+                "N1",
+                "WH",
+                _clean(view["facility_code"], profile, 60),
+                "ZZ",
+                _clean(view["facility_code"], profile, 80),
+            ],
+            ["N9", "CO", _clean(external, profile, 30)],
+        ]
+        if isinstance(ship_by, str) and len(ship_by) >= 10:
+            rows.append(["G62", "10", ship_by[:10].replace("-", "")])
+        units = 0
+        for number, line in _by_order_line(session, fo.order_id, view["lines"]):
+            remaining = int(line["remaining_quantity"])
+            if remaining <= 0:
+                continue
+            units += remaining
+            rows.append(["LX", str(number)])
+            rows.append(
+                [
+                    "W01",
+                    str(remaining),
+                    "EA",
+                    "",
+                    partner.item_qualifier,
+                    _clean(line["sku"], profile, 48),
+                ]
+            )
+        rows.append(["W76", str(units)])
+        _send(
+            session,
+            partner,
+            "940",
+            rows,
+            {"fulfillment_order_id": fo.id, "order_id": fo.order_id, "event_id": item.id},
+            now,
+        )
+
+
+def _by_order_line(
+    session: Session, order_id: str, lines: list[dict[str, Any]]
+) -> list[tuple[int, dict[str, Any]]]:
+    """Fulfillment order lines with their order line numbers, in order line order (LX01)."""
+    numbers = {line.id: line.line_no for line in orders.lines_of(session, order_id)}
+    found = [(numbers.get(str(line["order_line_id"]), 0), line) for line in lines]
+    return sorted(found, key=lambda item: (item[0], str(item[1]["sku"])))
+
+
+def _ship_to(ship_to: dict[str, object], profile: PartnerProfile) -> list[list[str]]:
+    region = _clean(ship_to.get("region"), profile, 2)
+    rows = [["N1", "ST", _clean(ship_to.get("name"), profile, 60)]]
+    if ship_to.get("company"):
+        rows.append(["N2", _clean(ship_to.get("company"), profile, 60)])
+    if ship_to.get("address1"):
+        rows.append(
+            [
+                "N3",
+                _clean(ship_to.get("address1"), profile, 55),
+                _clean(ship_to.get("address2"), profile, 55),
+            ]
+        )
+    rows.append(
+        [
+            "N4",
+            _clean(ship_to.get("city"), profile, 30),
+            region if len(region) == 2 else "",
+            _clean(ship_to.get("postal_code"), profile, 15),
+            _clean(ship_to.get("country"), profile, 3),
+        ]
+    )
+    contact = ["PER", "IC", ""]
+    for kind, key in (("TE", "phone"), ("EM", "email")):
+        if ship_to.get(key):
+            contact += [kind, _clean(ship_to.get(key), profile, 80)]
+    if len(contact) > 3:
+        rows.append(contact)
+    return rows
+
+
+def _shipping_advice(session: Session, item: Event, now: datetime) -> None:
+    """A shipment from a merchant-run facility, for the merchant's own system → 945."""
+    if item.provider_id is not None:
+        return
+    principal = Principal(party_id=item.merchant_id, kind="merchant", role="operator")
+    fo = fulfillment.get(session, principal, str(item.data.get("fulfillment_order_id")))
+    view = fulfillment.views(session, principal, [fo])[0]
+    chosen = _partners(session, item.merchant_id, item.created_at)
+    if not chosen:
+        return
+    shipped = {str(x["sku"]): int(x["quantity"]) for x in item.data.get("lines") or []}
+    lines = {str(line["sku"]): line for line in view["lines"]}
+    for partner in chosen:
+        profile = engine_profile(partner)
+        external = str(view["external_id"])
+        carrier = _clean(item.data.get("carrier"), profile, 35)
+        rows: list[list[str]] = [
+            [
+                "W06",
+                "F",
+                _clean(external if len(external) <= 22 else fo.id, profile, 22),
+                str(item.data.get("shipped_at", ""))[:10].replace("-", ""),
+                _clean(item.data.get("shipment_id"), profile, 30),
+            ],
+            *_ship_to(view.get("ship_to") or {}, profile)[:1],
+            ["N1", "SF", _clean(view["facility_code"], profile, 60)],
+            ["N9", "2I", _clean(item.data.get("tracking_number"), profile, 30)],
+            ["W27", "U", carrier if 2 <= len(carrier) <= 4 and carrier.isalnum() else "", carrier],
+        ]
+        for number, (sku, count) in enumerate(sorted(shipped.items()), start=1):
+            line = lines.get(sku)
+            ordered = int(line["quantity"]) if line else count
+            left = int(line["remaining_quantity"]) if line else 0
+            rows.append(["LX", str(number)])
+            rows.append(
+                [
+                    "W12",
+                    "CC" if left == 0 else "CP",
+                    str(ordered),
+                    str(count),
+                    str(left),
+                    "EA",
+                    "",
+                    partner.item_qualifier,
+                    _clean(sku, profile, 48),
+                ]
+            )
+        rows.append(["W03", str(sum(shipped.values()))])
+        _send(
+            session,
+            partner,
+            "945",
+            rows,
+            {
+                "fulfillment_order_id": fo.id,
+                "shipment_id": item.data.get("shipment_id"),
+                "event_id": item.id,
+            },
+            now,
+        )
+
+
+def _transfer_advice(session: Session, item: Event, now: datetime) -> None:
+    """Stock announced to a provider's facility → 943 to the provider's partner."""
+    if item.provider_id is None:
+        return
+    facility = facilities.get(session, str(item.data.get("facility_id")))
+    chosen = _partners(session, item.provider_id, item.created_at, facility.code)
+    if not chosen:
+        return
+    merchant = parties.get_party(session, item.merchant_id)
+    expected_at = item.data.get("expected_at")
+    lines = [(str(x["sku"]), int(x["expected"])) for x in item.data.get("lines") or []]
+    for partner in chosen:
+        profile = engine_profile(partner)
+        rows: list[list[str]] = [
+            [
+                "W06",
+                "F",
+                _clean(item.data.get("reference"), profile, 22),
+                _date(item.created_at),
+                _clean(item.subject_id, profile, 30),
+            ],
+            _depositor(item.merchant_id, merchant.name, profile),
+            [
+                "N1",
+                "WH",
+                _clean(facility.name, profile, 60),
+                "ZZ",
+                _clean(facility.code, profile, 80),
+            ],
+        ]
+        if isinstance(expected_at, str) and len(expected_at) >= 10:
+            rows.append(["G62", "17", expected_at[:10].replace("-", "")])
+        rows.append(["W27", "M", "", _clean(item.data.get("carrier"), profile, 35)])
+        for sku, count in lines:
+            rows.append(
+                ["W04", str(count), "EA", "", partner.item_qualifier, _clean(sku, profile, 48)]
+            )
+        rows.append(["W03", str(sum(c for _, c in lines))])
+        _send(
+            session, partner, "943", rows, {"inbound_id": item.subject_id, "event_id": item.id}, now
+        )
