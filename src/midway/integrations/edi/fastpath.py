@@ -9,8 +9,10 @@ reverse: a match always means the segment is valid.
 
 The segment text is matched padded with separators to the spec's full number of elements, so
 every element has a fixed place and the expression needs no nested optional groups. Syntax
-rules over neighbouring elements become an alternation of the presence patterns they allow;
-rules spanning many elements become look-aheads.
+rules over neighbouring elements become the presence patterns they allow, written as a trie
+(patterns that agree on the first elements share them); rules spanning many elements become
+look-aheads. Values are written so that each has one reading, and a component never holds
+the component separator (the slow path splits composites on it before checking them).
 
 :func:`inline_segment_pattern` writes the same expression for a segment that is followed by the
 segment terminator inside a longer text (no padding possible there): an element separator may

@@ -171,12 +171,23 @@ class _Frame:
 
 
 class SetParser:
-    """Builds one :class:`TransactionSet` from its body segments, fed in batches."""
+    """Builds one :class:`TransactionSet` from its body segments, fed in batches.
+
+    ``check_elements=False`` places segments without checking their elements: for sets
+    already proved clean (see :mod:`~midway.integrations.edi.wholeset`), where checking them
+    again would only confirm it.
+    """
 
     def __init__(
-        self, tset: TransactionSet, dialect: Dialect, compiled: CompiledSet | None
+        self,
+        tset: TransactionSet,
+        dialect: Dialect,
+        compiled: CompiledSet | None,
+        *,
+        check_elements: bool = True,
     ) -> None:
         self.tset = tset
+        self.check_elements = check_elements
         self.dialect = dialect
         self.delimiters = tset.delimiters
         self.diagnostics: list[Diagnostic] = tset.diagnostics
@@ -204,6 +215,7 @@ class SetParser:
         end = len(batch)
         index = start
         frame = stack[-1]
+        check = self.check_elements
         while index < end:
             segment = batch[index]
             sid = segment.elements[0]
@@ -239,7 +251,8 @@ class SetParser:
                 stack.append(frame)
             segment.spec = spec
             if (
-                fast is not None
+                check
+                and fast is not None
                 and fast.fullmatch(segment.raw + pad[len(segment.elements) - 1 :]) is None
             ):
                 self._check(segment)

@@ -22,12 +22,18 @@ loop of the 940, a segment of its LX loop and of its W01 loop). The parser is de
 a segment goes to the first child at or after the current position of the innermost open
 loop that has its ID, else it closes that loop and tries the enclosing one the same way. The
 expression follows the same order (children in sequence, inner loops before outer ones), and
-after the repeats of each child a negative look-ahead forbids the next segment from carrying
-that child's ID. So wherever the parser would have put the next segment on a child already
-passed (a repeat over its limit, or an invalid segment the expression could not take), the
-match fails instead of finding another reading. With that guard at every step, a segment can
-only be taken where the parser would put it, and the match has one way to proceed, which also
-keeps backtracking linear when a set does not match.
+after the repeats of a child, a negative look-ahead (a guard) forbids the next segment from
+carrying that child's ID. So where the parser would have put the next segment on a child
+already passed (a repeat over its limit, or an invalid segment the expression could not
+take), the match fails instead of finding another reading. A guard is written only where it
+matters: when the child's ID is one that may come right after it (the IDs that can start
+what follows, through optional children and loop ends); otherwise nothing after can take
+such a segment and the match fails anyway. None of the current grammars needs one, but a
+grammar that reuses an ID just after itself gets them (the tests build such a grammar).
+
+Every segment and value has a single reading (a value never holds a delimiter, numbers are
+written without overlapping alternatives, composites are split on their separator), so a
+set that does not match is given up after trying each point once: backtracking stays linear.
 """
 
 from __future__ import annotations
@@ -66,7 +72,7 @@ class _Writer:
                 # The parser places a segment without a dictionary entry unchecked (values
                 # still regular text: no terminator, control or non-ASCII character).
                 stop = "".join(re.escape(c) for c in self.delimiters.segment + self.split)
-                text = f"[^{stop}{self.sep}\x00-\x1f\x7f-\xff]*"
+                text = rf"[^{stop}{self.sep}\x00-\x1f\x7f-\xff]*"
                 body = f"{re.escape(segment_id)}(?:{self.sep}{text})*"
             else:
                 body = inline_segment_pattern(spec, self.delimiters, self.split)

@@ -39,7 +39,7 @@ from midway.integrations.edi.spec import Dialect
 from midway.integrations.edi.tokenizer import TextBlock, split_regular
 
 # Sets of one ID read segment by segment before its whole-set expression is compiled: the
-# compilation costs about as much as reading a few hundred sets segment by segment, and the
+# compilation costs about as much as reading several hundred sets segment by segment, and the
 # expression is cached for the process, so small files skip it and large ones pay it once.
 WHOLE_SETS_AFTER = 16
 # After n sets of an ID in a row fail their whole-set check, the next 2**(n-1) - 1 of them (at
@@ -186,6 +186,7 @@ def _items(
     """The items of a set read whole: its body parsed as the reader would have parsed it."""
     segments = split_regular(body, base, delimiters.element, split)
     scratch = TransactionSet(set_id, "", Segment(["ST"]), delimiters=delimiters)
-    parser = SetParser(scratch, dialect, compile_set(set_id, dialect, delimiters))
+    compiled = compile_set(set_id, dialect, delimiters)
+    parser = SetParser(scratch, dialect, compiled, check_elements=False)
     parser.feed_batch(segments, 0)
     return scratch.items
