@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from midway.agreements.models import Agreement, AgreementVersion
 from midway.catalog import service as catalog
 from midway.core.matrix import Context, Decision, Matrix, matrix_to_dict, parse_matrix, resolve
-from midway.core.rating import parse_rate_card
+from midway.core.rating import RatingError, parse_rate_card
 from midway.core.scope import Scope, parse_scope, scope_to_dict
 from midway.core.sla_terms import parse_sla_terms
 from midway.core.templates import template
@@ -100,7 +100,11 @@ def _build_terms(session: Session, provider_id: str, terms: Terms) -> dict[str, 
     if terms.sla_terms is not None:
         parse_sla_terms(terms.sla_terms)  # raises with the path of the bad term
     if terms.rate_card is not None:
-        parse_rate_card(terms.rate_card)  # raises naming the charge and field
+        try:
+            parse_rate_card(terms.rate_card)
+        except RatingError as exc:  # name the field inside the agreement body
+            where = f"rate_card.{exc.field}" if exc.field else "rate_card"
+            raise InvalidInput(str(exc), field=where, code=exc.code) from None
     return {
         "facility_ids": facility_ids,
         "template": template_name,
