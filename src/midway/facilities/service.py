@@ -139,13 +139,6 @@ def list_own(session: Session, principal: Principal) -> list[Facility]:
     )
 
 
-def by_ids(session: Session, ids: list[str]) -> dict[str, Facility]:
-    """Facilities by id (no visibility check: callers have checked the agreement)."""
-    if not ids:
-        return {}
-    return {f.id: f for f in session.scalars(select(Facility).where(Facility.id.in_(ids)))}
-
-
 def get(session: Session, facility_id: str) -> Facility:
     """A facility by id (no visibility check)."""
     facility = session.get(Facility, facility_id)
