@@ -30,8 +30,16 @@ class NewEvent:
 
 def emit(session: Session, events: Iterable[NewEvent]) -> list[str]:
     """Write events in the caller's transaction (the outbox); return their ids."""
+    rows = event_rows(events)
+    if rows:
+        insert_rows(session, Event, rows)
+    return [r["id"] for r in rows]
+
+
+def event_rows(events: Iterable[NewEvent]) -> list[dict[str, Any]]:
+    """The rows :func:`emit` writes for ``events``, in order."""
     now = utcnow()
-    rows: list[dict[str, Any]] = [
+    return [
         {
             "id": new_id("evt"),
             "type": e.type,
@@ -46,9 +54,6 @@ def emit(session: Session, events: Iterable[NewEvent]) -> list[str]:
         }
         for e in events
     ]
-    if rows:
-        insert_rows(session, Event, rows)
-    return [r["id"] for r in rows]
 
 
 def visible_to(principal: Principal) -> Any:

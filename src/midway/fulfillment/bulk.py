@@ -14,11 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
-from midway.core.errors import DomainError
 from midway.db import Database
-from midway.errors import MidwayError
-from midway.fulfillment import intake
+from midway.fulfillment import batch
 from midway.orders.schemas import OrderIn
 from midway.principal import Principal
 
@@ -147,14 +146,16 @@ def import_orders(
     batch_size: int = 200,
     on_progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Place every readable, valid order; report the others with their line and reason."""
+    """Place every readable, valid order; report the others with their line and reason.
+
+    Each batch is one transaction placed by :func:`batch.place_many`; a refused order writes
+    nothing and does not affect the others."""
     report = ImportReport()
     batch: list[Record] = []
 
     def flush() -> None:
         with db.transaction() as session:
-            for record in batch:
-                _place(session, principal, record, report)
+            _place_batch(session, principal, batch, report)
         if on_progress:
             on_progress(len(batch))
         batch.clear()
@@ -168,32 +169,41 @@ def import_orders(
     return report
 
 
-def _place(session: Any, principal: Principal, record: Record, report: ImportReport) -> None:
-    external_id = (record.data or {}).get("external_id")
-    if record.data is None:
-        report.rejected.append(
-            Rejection(record.line, None, "unreadable", None, record.error or "unreadable")
-        )
-        return
-    try:
-        body = OrderIn.model_validate(record.data)
-    except ValidationError as exc:
-        where, message = _first_error(exc)
-        report.rejected.append(Rejection(record.line, external_id, "invalid_input", where, message))
-        return
-    try:
-        with session.begin_nested():
-            order_id = intake.place(session, principal, body.to_input()).order.id
-    except (MidwayError, DomainError) as exc:
+def _place_batch(
+    session: Session, principal: Principal, records: list[Record], report: ImportReport
+) -> None:
+    readable: list[tuple[Record, OrderIn]] = []
+    for record in records:
+        if record.data is None:
+            report.rejected.append(
+                Rejection(record.line, None, "unreadable", None, record.error or "unreadable")
+            )
+            continue
+        try:
+            readable.append((record, OrderIn.model_validate(record.data)))
+        except ValidationError as exc:
+            where, message = _first_error(exc)
+            report.rejected.append(
+                Rejection(record.line, _external_id(record), "invalid_input", where, message)
+            )
+    outcomes = batch.place_many(session, principal, [body.to_input() for _, body in readable])
+    for (record, _), outcome in zip(readable, outcomes, strict=True):
+        if isinstance(outcome, str):
+            report.accepted += 1
+            report.order_ids.append(outcome)
+            continue
         report.rejected.append(
             Rejection(
                 record.line,
-                external_id,
-                exc.code,
-                getattr(exc, "field", None) or getattr(exc, "extra", {}).get("field"),
-                str(exc),
+                _external_id(record),
+                outcome.code,
+                getattr(outcome, "field", None) or getattr(outcome, "extra", {}).get("field"),
+                str(outcome),
             )
         )
-        return
-    report.accepted += 1
-    report.order_ids.append(order_id)
+    report.rejected.sort(key=lambda r: r.line)
+
+
+def _external_id(record: Record) -> str | None:
+    value = (record.data or {}).get("external_id")
+    return value if isinstance(value, str) else None

@@ -4,7 +4,7 @@ all in the caller's transaction."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,12 +31,14 @@ from midway.orders import service as orders
 from midway.orders.models import Order, OrderLine
 from midway.principal import Principal
 from midway.tasks import service as tasks
+from midway.tasks.models import Task
 
 MAX_ATTEMPTS = 4
 # A facility that rejected for these reasons may get the order again once things changed
 # (stock arrived, the address was corrected); other rejections are final for this order.
 RETRYABLE_REJECTIONS = ("inventory_out_of_stock", "incorrect_address")
 IN_HOUSE = template("in_house")
+DueAt = Callable[[Facility], datetime]  # a facility's ship-by deadline for work handed over now
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ def place(session: Session, principal: Principal, data: orders.OrderInput) -> Pl
     skus = orders.validate(session, principal.party_id, data)
     order, lines = orders.new_order(principal, data)
     nodes = network(session, order.merchant_id)
-    demands = _demands(lines, skus, {ln.id: ln.quantity for ln in lines})
+    demands = demands_of(lines, skus, {ln.id: ln.quantity for ln in lines})
     decision = _plan_and_reserve(session, principal, order, nodes, demands, skus, set())
     reserved = {ln.id: 0 for ln in lines}
     for alloc in decision.allocations:
@@ -99,10 +101,22 @@ def place(session: Session, principal: Principal, data: orders.OrderInput) -> Pl
     )
     order.sourcing = [decision.as_dict()]
     orders.write_order(session, order, lines)
-    fo_rows, fo_line_rows, events = _create_fulfillment_orders(
-        session, principal, order, lines, skus, nodes, demands, decision
+    handover = hand_over(principal, order, lines, skus, nodes, demands, decision)
+    handover.write(session)
+    emit(session, [order_created(principal, order), *handover.events])
+    return Placed(
+        order=order,
+        lines=lines,
+        reserved=reserved,
+        fulfillment_orders=handover.fulfillment_orders,
+        fulfillment_order_lines=handover.fulfillment_order_lines,
+        facility_codes={fid: n.facility.code for fid, n in nodes.items()},
     )
-    created = NewEvent(
+
+
+def order_created(principal: Principal, order: Order) -> NewEvent:
+    """The event of a newly placed order."""
+    return NewEvent(
         type="order.created",
         merchant_id=order.merchant_id,
         subject_type="order",
@@ -114,15 +128,6 @@ def place(session: Session, principal: Principal, data: orders.OrderInput) -> Pl
             "external_id": order.external_id,
             "status": order.status,
         },
-    )
-    emit(session, [created, *events])
-    return Placed(
-        order=order,
-        lines=lines,
-        reserved=reserved,
-        fulfillment_orders=fo_rows,
-        fulfillment_order_lines=fo_line_rows,
-        facility_codes={fid: n.facility.code for fid, n in nodes.items()},
     )
 
 
@@ -147,19 +152,20 @@ def resource_order(session: Session, principal: Principal, order_id: str) -> str
     )
     skus = catalog.sku_facts(session, order.merchant_id, (ln.sku for ln in lines))
     nodes = network(session, order.merchant_id)
-    demands = _demands(lines, skus, demand)
+    demands = demands_of(lines, skus, demand)
     decision = _plan_and_reserve(session, principal, order, nodes, demands, skus, rejected)
-    _, _, events = _create_fulfillment_orders(
-        session, principal, order, lines, skus, nodes, demands, decision
-    )
-    emit(session, events)
+    handover = hand_over(principal, order, lines, skus, nodes, demands, decision)
+    handover.write(session)
+    emit(session, handover.events)
     refresh_order(session, order, sourcing=decision.as_dict())
     return order.id
 
 
-def _demands(
+def demands_of(
     lines: list[OrderLine], skus: Mapping[str, SkuFacts], demand: Mapping[str, int]
 ) -> tuple[sourcing.LineDemand, ...]:
+    """What sourcing must place: ``demand`` units of each line, as the units it reserves
+    (a kit reserves its components)."""
     result = []
     for line in lines:
         quantity = demand.get(line.id, 0)
@@ -173,13 +179,14 @@ def _demands(
     return tuple(result)
 
 
-def _eligible(
+def eligible(
     nodes: Mapping[str, Node],
     order: Order,
     demands: tuple[sourcing.LineDemand, ...],
     skus: Mapping[str, SkuFacts],
     excluded: set[str],
 ) -> dict[str, frozenset[str]]:
+    """For each line, the facilities whose agreement scope admits it (own ones always)."""
     country = order.ship_to["country"]
     result = {}
     for demand in demands:
@@ -209,23 +216,9 @@ def _plan_and_reserve(
     excluded: set[str],
 ) -> sourcing.SourcingDecision:
     """Decide where each line goes and reserve it; re-plan when another order was faster."""
-    eligible = _eligible(nodes, order, demands, skus, excluded)
-    options = tuple(
-        sourcing.FacilityOption(
-            facility_id=fid,
-            country=n.facility.country,
-            cost_per_package=n.facility.cost_per_package,
-            cost_per_unit=n.facility.cost_per_unit,
-            priority=rank,
-        )
-        # Exact cost ties go to the facility that joined the network first, not to a random id.
-        for rank, (fid, n) in enumerate(
-            sorted(
-                nodes.items(), key=lambda item: (item[1].facility.created_at, item[1].facility.code)
-            )
-        )
-    )
-    keys = {(fid, part) for d in demands for fid in eligible[d.line_id] for part, _ in d.components}
+    allowed = eligible(nodes, order, demands, skus, excluded)
+    options = facility_options(nodes)
+    keys = stock_keys(demands, allowed)
     decision = None
     for _attempt in range(MAX_ATTEMPTS):
         request = sourcing.SourcingRequest(
@@ -233,16 +226,10 @@ def _plan_and_reserve(
             lines=demands,
             facilities=options,
             available=inventory.available(session, order.merchant_id, keys),
-            eligible=eligible,
+            eligible=allowed,
         )
         decision = sourcing.source(request)
-        wanted: dict[tuple[str, str], int] = defaultdict(int)
-        by_line = {d.line_id: d for d in demands}
-        for alloc in decision.allocations:
-            for part, units in sourcing.reserve_units(
-                by_line[alloc.line_id], alloc.quantity
-            ).items():
-                wanted[(alloc.facility_id, part)] += units
+        wanted = reservation_of(demands, decision)
         try:
             with session.begin_nested():
                 inventory.reserve(
@@ -261,8 +248,69 @@ def _plan_and_reserve(
     return decision
 
 
-def _create_fulfillment_orders(
-    session: Session,
+def facility_options(nodes: Mapping[str, Node]) -> tuple[sourcing.FacilityOption, ...]:
+    """The network as sourcing sees it: country, costs and a stable rank for exact ties."""
+    return tuple(
+        sourcing.FacilityOption(
+            facility_id=fid,
+            country=n.facility.country,
+            cost_per_package=n.facility.cost_per_package,
+            cost_per_unit=n.facility.cost_per_unit,
+            priority=rank,
+        )
+        # Exact cost ties go to the facility that joined the network first, not to a random id.
+        for rank, (fid, n) in enumerate(
+            sorted(
+                nodes.items(), key=lambda item: (item[1].facility.created_at, item[1].facility.code)
+            )
+        )
+    )
+
+
+def stock_keys(
+    demands: tuple[sourcing.LineDemand, ...], allowed: Mapping[str, frozenset[str]]
+) -> set[tuple[str, str]]:
+    """The facility × SKU balances sourcing must read for these demands."""
+    return {(fid, part) for d in demands for fid in allowed[d.line_id] for part, _ in d.components}
+
+
+def reservation_of(
+    demands: tuple[sourcing.LineDemand, ...], decision: sourcing.SourcingDecision
+) -> dict[tuple[str, str], int]:
+    """The units a sourcing decision reserves, per facility × SKU (kits as components)."""
+    wanted: dict[tuple[str, str], int] = defaultdict(int)
+    by_line = {d.line_id: d for d in demands}
+    for alloc in decision.allocations:
+        for part, units in sourcing.reserve_units(by_line[alloc.line_id], alloc.quantity).items():
+            wanted[(alloc.facility_id, part)] += units
+    return dict(wanted)
+
+
+@dataclass(frozen=True)
+class Handover:
+    """The fulfillment orders, lines and tasks an order's sourcing produces, not yet written,
+    and the events that announce them."""
+
+    fulfillment_orders: list[dict[str, Any]]
+    fulfillment_order_lines: list[dict[str, Any]]
+    tasks: list[dict[str, Any]]
+    events: list[NewEvent]
+
+    def write(self, session: Session) -> None:
+        """Insert the rows (the caller emits the events with its own)."""
+        write_handovers(session, [self])
+
+
+def write_handovers(session: Session, handovers: list[Handover]) -> None:
+    """Insert the rows of many handovers, one statement per table."""
+    insert_rows(session, FulfillmentOrder, [r for h in handovers for r in h.fulfillment_orders])
+    insert_rows(
+        session, FulfillmentOrderLine, [r for h in handovers for r in h.fulfillment_order_lines]
+    )
+    insert_rows(session, Task, [r for h in handovers for r in h.tasks])
+
+
+def hand_over(
     principal: Principal,
     order: Order,
     lines: list[OrderLine],
@@ -270,8 +318,13 @@ def _create_fulfillment_orders(
     nodes: Mapping[str, Node],
     demands: tuple[sourcing.LineDemand, ...],
     decision: sourcing.SourcingDecision,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[NewEvent]]:
-    """Insert one FO per facility with its lines and tasks; returns the rows and the events."""
+    due_at: DueAt | None = None,
+) -> Handover:
+    """One FO per facility of the decision, with its lines and the matrix's tasks.
+
+    ``due_at`` gives a facility's ship-by deadline for work handed to it now (default
+    :func:`facilities_due`; batch intake passes one computed once per batch)."""
+    due_for = due_at or facilities_due
     by_facility: dict[str, list[sourcing.Allocation]] = defaultdict(list)
     for alloc in decision.allocations:
         by_facility[alloc.facility_id].append(alloc)
@@ -280,6 +333,7 @@ def _create_fulfillment_orders(
     now = utcnow()
     fo_rows: list[dict[str, Any]] = []
     line_rows: list[dict[str, Any]] = []
+    task_rows: list[dict[str, Any]] = []
     events: list[NewEvent] = []
     for facility_id, allocs in by_facility.items():
         node = nodes[facility_id]
@@ -288,7 +342,7 @@ def _create_fulfillment_orders(
         if submit:
             state = apply(state, Action.SUBMIT, "merchant").state
         fo_id = new_id("fo")
-        due = order.ship_by or facilities_due(node.facility)
+        due = order.ship_by or due_for(node.facility)
         fo_rows.append(
             {
                 "id": fo_id,
@@ -359,8 +413,7 @@ def _create_fulfillment_orders(
                     data=facts,
                 )
             )
-        events += tasks.plan(
-            session,
+        planned_rows, planned_events = tasks.planned(
             tasks.WorkOrder(
                 fulfillment_order_id=fo_id,
                 merchant_id=order.merchant_id,
@@ -376,10 +429,9 @@ def _create_fulfillment_orders(
             ),
             node.terms.matrix if node.terms else IN_HOUSE,
         )
-    if fo_rows:
-        insert_rows(session, FulfillmentOrder, fo_rows)
-        insert_rows(session, FulfillmentOrderLine, line_rows)
-    return fo_rows, line_rows, events
+        task_rows += planned_rows
+        events += planned_events
+    return Handover(fo_rows, line_rows, task_rows, events)
 
 
 def facilities_due(facility: Facility) -> datetime:

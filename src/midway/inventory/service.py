@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -85,8 +86,24 @@ def _ledger(
     reference: str | None,
     actor: str,
 ) -> None:
+    rows = _ledger_rows(
+        merchant_id, movements, kind=kind, reason=reason, reference=reference, actor=actor
+    )
+    if rows:
+        insert_rows(session, StockMovement, rows)
+
+
+def _ledger_rows(
+    merchant_id: str,
+    movements: Iterable[Movement],
+    *,
+    kind: str,
+    reason: str,
+    reference: str | None,
+    actor: str,
+) -> list[dict[str, Any]]:
     now = utcnow()
-    rows = [
+    return [
         {
             "merchant_id": merchant_id,
             "facility_id": m.facility_id,
@@ -101,8 +118,6 @@ def _ledger(
         }
         for m in movements
     ]
-    if rows:
-        insert_rows(session, StockMovement, rows)
 
 
 # Built once: the statement is the hot path of every order.
@@ -133,8 +148,29 @@ def reserve(
         )
         if done.rowcount != 1:
             raise InsufficientStock(facility_id, sku, quantity)
-    _ledger(
-        session,
+    insert_rows(session, StockMovement, reservation_rows(merchant_id, wanted, reference, actor))
+
+
+def reserve_all(session: Session, merchant_id: str, totals: Mapping[Key, int]) -> None:
+    """Reserve the summed units of many orders at once: one guarded update per key, sent as
+    one batch in key order. Raises InsufficientStock (naming no single key) when any key had
+    fewer available than asked; the caller rolls back its savepoint. The ledger rows are the
+    caller's, one set per order (:func:`reservation_rows`)."""
+    params = [
+        {"m": merchant_id, "f": f, "s": s, "q": q} for (f, s), q in sorted(totals.items()) if q > 0
+    ]
+    if not params:
+        return
+    done = session.connection().execute(_GUARDED_RESERVE, params)
+    if done.rowcount != len(params):
+        raise InsufficientStock("several facilities", "several SKUs", sum(totals.values()))
+
+
+def reservation_rows(
+    merchant_id: str, wanted: Mapping[Key, int], reference: str, actor: str
+) -> list[dict[str, Any]]:
+    """The ledger rows of one order's reservation (what :func:`reserve` posts)."""
+    return _ledger_rows(
         merchant_id,
         [Movement(f, s, 0, q) for (f, s), q in sorted(wanted.items()) if q > 0],
         kind="reservation",

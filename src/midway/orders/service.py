@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -89,6 +89,14 @@ def status_of(lines: Sequence[LineProgress]) -> str:
 
 def validate(session: Session, merchant_id: str, data: OrderInput) -> dict[str, catalog.SkuFacts]:
     """Check an order before anything is written; returns its SKUs by code."""
+    check(data)
+    skus = catalog.sku_facts(session, merchant_id, (line.sku for line in data.lines))
+    require_skus(data, skus)
+    return skus
+
+
+def check(data: OrderInput) -> None:
+    """Everything about an order that needs no database: fields, address, quantities."""
     if not data.channel.strip():
         raise InvalidInput("channel must not be empty", field="channel")
     if not data.external_id.strip():
@@ -104,13 +112,38 @@ def validate(session: Session, merchant_id: str, data: OrderInput) -> dict[str, 
             raise InvalidInput("quantity must be positive", field=f"lines[{i}].quantity")
         if line.unit_price is not None and line.unit_price < 0:
             raise InvalidInput("unit_price must not be negative", field=f"lines[{i}].unit_price")
-    skus = catalog.sku_facts(session, merchant_id, (line.sku for line in data.lines))
+
+
+def require_skus(data: OrderInput, skus: Mapping[str, catalog.SkuFacts]) -> None:
+    """Every line's SKU must be in the merchant's catalog (``skus``, read by the caller)."""
     for i, line in enumerate(data.lines):
         if line.sku not in skus:
             raise InvalidInput(
                 f"unknown SKU '{line.sku}'", field=f"lines[{i}].sku", code="unknown_sku"
             )
-    return skus
+
+
+def duplicate(order: Order | OrderInput) -> Conflict:
+    """The error for a channel order that exists already."""
+    return Conflict(
+        f"order {order.channel}/{order.external_id} already exists", code="duplicate_order"
+    )
+
+
+def existing_keys(
+    session: Session, merchant_id: str, keys: Iterable[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """Which of these (channel, external id) keys the merchant's orders already use."""
+    wanted = set(keys)
+    if not wanted:
+        return set()
+    rows = session.execute(
+        select(Order.channel, Order.external_id).where(
+            Order.merchant_id == merchant_id,
+            tuple_(Order.channel, Order.external_id).in_(sorted(wanted)),
+        )
+    )
+    return {(c, e) for c, e in rows}
 
 
 def order_value(lines: Sequence[LineInput]) -> Decimal | None:
@@ -175,10 +208,15 @@ def write_order(session: Session, order: Order, lines: Sequence[OrderLine]) -> N
     try:
         insert_rows(session, Order, [_row(order)])
     except IntegrityError:  # the unique key: this channel order exists already
-        raise Conflict(
-            f"order {order.channel}/{order.external_id} already exists", code="duplicate_order"
-        ) from None
+        raise duplicate(order) from None
     insert_rows(session, OrderLine, [_row(line) for line in lines])
+
+
+def write_orders(session: Session, placed: Sequence[tuple[Order, Sequence[OrderLine]]]) -> None:
+    """Insert many new orders and their lines, two statements in all; a duplicate channel
+    order raises ``IntegrityError`` for the whole lot (the caller knows which to retry)."""
+    insert_rows(session, Order, [_row(order) for order, _ in placed])
+    insert_rows(session, OrderLine, [_row(line) for _, lines in placed for line in lines])
 
 
 def _row(obj: Order | OrderLine) -> dict[str, object]:

@@ -45,7 +45,17 @@ class WorkOrder:
 
 def plan(session: Session, work: WorkOrder, matrix: Matrix) -> list[NewEvent]:
     """Create one task per process and owner for a new FO; returns the events to emit."""
+    rows, events = planned(work, matrix)
+    if rows:
+        insert_rows(session, Task, rows)
+    return events
+
+
+def planned(work: WorkOrder, matrix: Matrix) -> tuple[list[dict[str, Any]], list[NewEvent]]:
+    """The task rows a new FO gets from the matrix (one per process and owner), and their
+    events; nothing is written (:func:`plan` writes them, batch intake writes many at once)."""
     rows: list[dict[str, Any]] = []
+    now = utcnow()
     for process in FULFILLMENT_ORDER_PROCESSES:
         by_owner: dict[str, tuple[list[str], dict[str, object]]] = {}
         for line in work.lines:
@@ -81,14 +91,12 @@ def plan(session: Session, work: WorkOrder, matrix: Matrix) -> list[NewEvent]:
                     "due_at": work.due_at,
                     "decision": decision_dict,
                     "skus": sorted(set(skus)),
-                    "created_at": utcnow(),
+                    "created_at": now,
                     "completed_at": None,
                     "completed_by": None,
                 }
             )
-    if rows:
-        insert_rows(session, Task, rows)
-    return [
+    return rows, [
         NewEvent(
             type="task.created",
             merchant_id=work.merchant_id,

@@ -1,0 +1,186 @@
+"""Placing many orders at once (bulk import): the same decisions as :func:`intake.place`, with
+the reads and writes of a whole batch shared.
+
+One batch reads the catalog, the network, the existing channel keys and the stock balances
+once, sources its orders one after another against a running copy of the balances, then
+writes everything with one statement per table and reserves the summed units with one guarded
+update per facility × SKU. If another writer took stock or placed one of the same channel
+orders in the meantime, that batch rolls back to its savepoint and its orders are placed one
+by one through :func:`intake.place`, which re-reads and retries on its own. Either way every
+order is accepted or rejected on its own, and the stored records are the ones the single-order
+path writes: the same rows, ledger lines (one set per order), decisions and events.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from midway.catalog import service as catalog
+from midway.core import sourcing
+from midway.core.errors import DomainError
+from midway.db import insert_rows
+from midway.errors import MidwayError
+from midway.events.service import NewEvent, emit
+from midway.facilities.models import Facility
+from midway.fulfillment import intake
+from midway.inventory import service as inventory
+from midway.inventory.models import StockMovement
+from midway.orders import service as orders
+from midway.orders.models import Order, OrderLine
+from midway.principal import Principal
+
+Outcome = str | MidwayError | DomainError  # the new order's id, or why it was refused
+
+
+@dataclass
+class _Planned:
+    index: int
+    order: Order
+    lines: list[OrderLine]
+    handover: intake.Handover
+    ledger: list[dict[str, object]]
+
+
+def place_many(
+    session: Session, principal: Principal, inputs: Sequence[orders.OrderInput]
+) -> list[Outcome]:
+    """Place every order of ``inputs`` in the caller's transaction; one outcome per input, in
+    order. A refused order writes nothing; the others are unaffected by it."""
+    principal.require("operator")
+    principal.require_kind("merchant", "place orders")
+    outcomes: list[Outcome | None] = [None] * len(inputs)
+    merchant_id = principal.party_id
+
+    for i, data in enumerate(inputs):
+        try:
+            orders.check(data)
+        except (MidwayError, DomainError) as exc:
+            outcomes[i] = exc
+    skus = catalog.sku_facts(
+        session,
+        merchant_id,
+        {ln.sku for i, d in enumerate(inputs) if outcomes[i] is None for ln in d.lines},
+    )
+    taken = orders.existing_keys(
+        session,
+        merchant_id,
+        {(d.channel, d.external_id) for i, d in enumerate(inputs) if outcomes[i] is None},
+    )
+    for i, data in enumerate(inputs):
+        if outcomes[i] is not None:
+            continue
+        try:
+            orders.require_skus(data, skus)
+        except MidwayError as exc:
+            outcomes[i] = exc
+            continue
+        key = (data.channel, data.external_id)
+        if key in taken:
+            outcomes[i] = orders.duplicate(data)
+        taken.add(key)  # a second copy of the same order in the batch is a duplicate too
+
+    todo = [i for i, o in enumerate(outcomes) if o is None]
+    if todo:
+        try:
+            with session.begin_nested():
+                placed = _place_together(session, principal, [(i, inputs[i]) for i in todo], skus)
+            for item in placed:
+                outcomes[item.index] = item.order.id
+        except (inventory.InsufficientStock, IntegrityError):
+            # Someone else moved the same stock or placed the same order meanwhile: fall back
+            # to the single-order path, which re-reads, retries and refuses one by one.
+            for i in todo:
+                outcomes[i] = _place_alone(session, principal, inputs[i])
+    done: list[Outcome] = []
+    for outcome in outcomes:
+        assert outcome is not None  # every input got an outcome above
+        done.append(outcome)
+    return done
+
+
+def _place_alone(session: Session, principal: Principal, data: orders.OrderInput) -> Outcome:
+    try:
+        with session.begin_nested():
+            return intake.place(session, principal, data).order.id
+    except (MidwayError, DomainError) as exc:
+        return exc
+
+
+def _place_together(
+    session: Session,
+    principal: Principal,
+    inputs: list[tuple[int, orders.OrderInput]],
+    skus: dict[str, catalog.SkuFacts],
+) -> list[_Planned]:
+    merchant_id = principal.party_id
+    nodes = intake.network(session, merchant_id)
+    options = intake.facility_options(nodes)
+    due_at = _due_cache()
+    drafts = []
+    keys: set[tuple[str, str]] = set()
+    for index, data in inputs:
+        order, lines = orders.new_order(principal, data)
+        demands = intake.demands_of(lines, skus, {ln.id: ln.quantity for ln in lines})
+        allowed = intake.eligible(nodes, order, demands, skus, set())
+        keys |= intake.stock_keys(demands, allowed)
+        drafts.append((index, order, lines, demands, allowed))
+    stock = inventory.available(session, merchant_id, keys)
+
+    totals: dict[tuple[str, str], int] = defaultdict(int)
+    planned: list[_Planned] = []
+    for index, order, lines, demands, allowed in drafts:
+        decision = sourcing.source(
+            sourcing.SourcingRequest(
+                destination_country=order.ship_to["country"],
+                lines=demands,
+                facilities=options,
+                available=stock,
+                eligible=allowed,
+            )
+        )
+        wanted = intake.reservation_of(demands, decision)
+        for key, units in wanted.items():
+            stock[key] = stock.get(key, 0) - units
+            totals[key] += units
+        reserved = {ln.id: 0 for ln in lines}
+        for alloc in decision.allocations:
+            reserved[alloc.line_id] += alloc.quantity
+        order.status = orders.status_of(
+            [orders.LineProgress(ln.quantity, 0, reserved[ln.id], 0) for ln in lines]
+        )
+        order.sourcing = [decision.as_dict()]
+        handover = intake.hand_over(
+            principal, order, lines, skus, nodes, demands, decision, due_at=due_at
+        )
+        ledger = inventory.reservation_rows(merchant_id, wanted, order.id, principal.party_id)
+        planned.append(_Planned(index, order, lines, handover, ledger))
+
+    inventory.reserve_all(session, merchant_id, totals)
+    orders.write_orders(session, [(p.order, p.lines) for p in planned])
+    insert_rows(session, StockMovement, [row for p in planned for row in p.ledger])
+    intake.write_handovers(session, [p.handover for p in planned])
+    events: list[NewEvent] = []
+    for p in planned:
+        events.append(intake.order_created(principal, p.order))
+        events += p.handover.events
+    emit(session, events)
+    return planned
+
+
+def _due_cache() -> intake.DueAt:
+    """Each facility's ship-by deadline, computed once for the batch: its orders are all
+    handed over in the same transaction."""
+    known: dict[str, datetime] = {}
+
+    def due_at(facility: Facility) -> datetime:
+        if facility.id not in known:
+            known[facility.id] = intake.facilities_due(facility)
+        return known[facility.id]
+
+    return due_at

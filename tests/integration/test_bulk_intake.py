@@ -1,0 +1,244 @@
+"""Batch intake (``midway orders import``): the same records as placing orders one by one,
+bad orders refused alone, and no oversell or duplicate when imports race, on both databases."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select, text
+from support_network import build_network
+
+from midway.db import Database
+from midway.events.models import Event
+from midway.fulfillment import batch, bulk, intake
+from midway.fulfillment.models import FulfillmentOrder, FulfillmentOrderLine
+from midway.inventory import service as inventory
+from midway.inventory.models import StockBalance, StockMovement
+from midway.orders.models import Order, OrderLine
+from midway.orders.schemas import OrderIn
+from midway.principal import Principal
+from midway.tasks.models import Task
+
+# Twelve orders for the standard network (10 units of each SKU): the later ones find the
+# stock gone, so the batch must source each against what the earlier ones took.
+ORDERS = [
+    ("1", [("TEE-BLK-M", 3), ("MUG-GLD", 1)]),
+    ("2", [("CANDLE", 4)]),
+    ("3", [("MUG-GLD", 6), ("GIFT-BOX", 2)]),
+    ("4", [("TEE-BLK-M", 5)]),
+    ("5", [("MUG-GLD", 4)]),  # 3 left: 3 reserved, 1 backordered
+    ("6", [("CANDLE", 6), ("TEE-BLK-M", 2)]),  # candle exactly used up; 2 tees, 0 left
+    ("7", [("CANDLE", 1)]),  # none left: backordered
+    ("8", [("GIFT-BOX", 8)]),
+    ("9", [("GIFT-BOX", 1), ("MUG-GLD", 1)]),
+    ("10", [("TEE-BLK-M", 1)]),
+    ("11", [("CANDLE", 2)], "DE"),  # another country, still the only facility
+    ("12", [("MUG-GLD", 2)]),
+]
+
+
+def _bodies(network: Any) -> list[dict[str, Any]]:
+    bodies = []
+    for external_id, lines, *country in ORDERS:
+        bodies.append(network.order(external_id, lines, country=country[0] if country else "US"))
+    return bodies
+
+
+def _inputs(bodies: list[dict[str, Any]]) -> list[Any]:
+    return [OrderIn.model_validate(b).to_input() for b in bodies]
+
+
+def _record(db: Database, merchant_id: str) -> dict[str, Any]:
+    """What placing wrote for a merchant, keyed by external id and free of ids and times."""
+    with db.transaction(write=False) as session:
+        orders = {
+            o.id: o for o in session.scalars(select(Order).where(Order.merchant_id == merchant_id))
+        }
+        result: dict[str, Any] = {}
+        for order in orders.values():
+            lines = session.scalars(
+                select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.line_no)
+            ).all()
+            fos = session.scalars(
+                select(FulfillmentOrder).where(FulfillmentOrder.order_id == order.id)
+            ).all()
+            fo_lines = session.scalars(
+                select(FulfillmentOrderLine).where(
+                    FulfillmentOrderLine.fulfillment_order_id.in_([f.id for f in fos])
+                )
+            ).all()
+            tasks = session.scalars(
+                select(Task).where(Task.fulfillment_order_id.in_([f.id for f in fos]))
+            ).all()
+            ledger = session.scalars(
+                select(StockMovement).where(StockMovement.reference == order.id)
+            ).all()
+            subjects = {order.id, *(f.id for f in fos), *(t.id for t in tasks)}
+            events = session.scalars(
+                select(Event).where(Event.subject_id.in_(subjects)).order_by(Event.seq)
+            ).all()
+            result[order.external_id] = {
+                "status": order.status,
+                "reason": re.sub(r"fac_\w+", "FACILITY", order.sourcing[0]["reason"]),
+                "lines": [(ln.sku, ln.quantity) for ln in lines],
+                "fos": sorted((f.status, f.request_status) for f in fos),
+                "fo_lines": sorted((fl.sku, fl.quantity) for fl in fo_lines),
+                "tasks": sorted((t.process, t.owner) for t in tasks),
+                "ledger": sorted(
+                    (m.kind, m.sku, m.on_hand_delta, m.reserved_delta) for m in ledger
+                ),
+                "events": [e.type for e in events],
+            }
+        balances = session.execute(
+            select(StockBalance.sku, StockBalance.on_hand, StockBalance.reserved).where(
+                StockBalance.merchant_id == merchant_id
+            )
+        ).all()
+        result["balances"] = sorted(tuple(b) for b in balances)
+        assert inventory.ledger_matches_balances(session, merchant_id) == []
+    return result
+
+
+def test_a_batch_writes_what_placing_one_by_one_writes(db, make_actor):
+    one_by_one = build_network(make_actor)
+    together = build_network(make_actor)
+
+    alone = Principal(one_by_one.merchant.id, "merchant", "admin")
+    for data in _inputs(_bodies(one_by_one)):
+        with db.transaction() as session:
+            intake.place(session, alone, data)
+    with db.transaction() as session:
+        outcomes = batch.place_many(
+            session,
+            Principal(together.merchant.id, "merchant", "admin"),
+            _inputs(_bodies(together)),
+        )
+    assert all(isinstance(o, str) for o in outcomes), outcomes
+
+    expected = _record(db, one_by_one.merchant.id)
+    got = _record(db, together.merchant.id)
+    assert got == expected
+    # Hand-worked from ORDERS and 10 units of each SKU.
+    assert got["5"]["status"] == "backordered" and got["5"]["ledger"] == [
+        ("reservation", "MUG-GLD", 0, 3)
+    ]
+    assert got["7"]["status"] == "backordered" and got["7"]["ledger"] == []
+    assert got["7"]["fos"] == [] and got["7"]["events"] == ["order.created"]
+    assert got["6"]["status"] == "open"
+    assert got["balances"] == [
+        ("CANDLE", 10, 10),
+        ("GIFT-BOX", 10, 10),
+        ("MUG-GLD", 10, 10),
+        ("TEE-BLK-M", 10, 10),
+    ]
+
+
+def test_a_batch_refuses_bad_orders_alone(db, make_actor):
+    network = build_network(make_actor)
+    network.place("existing", [("CANDLE", 1)])
+    bodies = [
+        network.order("good-1", [("TEE-BLK-M", 1)]),
+        network.order("bad-sku", [("NOPE", 1)]),
+        network.order("existing", [("CANDLE", 1)]),
+        network.order("twice", [("MUG-GLD", 1)]),
+        network.order("twice", [("MUG-GLD", 1)]),
+        network.order("bad-country", [("MUG-GLD", 1)], country="XX"),
+        network.order("good-2", [("GIFT-BOX", 2)]),
+    ]
+    principal = Principal(network.merchant.id, "merchant", "admin")
+    with db.transaction() as session:
+        outcomes = batch.place_many(session, principal, _inputs(bodies))
+    refused = {
+        bodies[i]["external_id"] + f"#{i}": (o.code, o.extra.get("field"))
+        for i, o in enumerate(outcomes)
+        if not isinstance(o, str)
+    }
+    assert refused == {
+        "bad-sku#1": ("unknown_sku", "lines[0].sku"),
+        "existing#2": ("duplicate_order", None),
+        "twice#4": ("duplicate_order", None),
+        "bad-country#5": ("unknown_country", "ship_to.country"),
+    }
+    with db.transaction(write=False) as session:
+        mine = select(Order.external_id).where(Order.merchant_id == network.merchant.id)
+        external = Counter(session.scalars(mine))
+        assert external == Counter({"existing": 1, "good-1": 1, "twice": 1, "good-2": 1})
+        assert inventory.ledger_matches_balances(session, network.merchant.id) == []
+
+
+def _records(bodies: list[dict[str, Any]]) -> list[bulk.Record]:
+    return [bulk.Record(i + 1, b) for i, b in enumerate(bodies)]
+
+
+def test_racing_imports_never_oversell_nor_duplicate(db, make_actor):
+    network = build_network(make_actor, stock=0)
+    network.stock("MUG-GLD", 30)
+    principal = Principal(network.merchant.id, "merchant", "admin")
+    # Two files of 40 one-unit orders; 20 external ids appear in both.
+    files = [
+        [network.order(f"{name}-{i}", [("MUG-GLD", 1)]) for i in range(20)]
+        + [network.order(f"both-{i}", [("MUG-GLD", 1)]) for i in range(20)]
+        for name in ("a", "b")
+    ]
+    start = threading.Barrier(2)
+
+    def run(bodies: list[dict[str, Any]]) -> bulk.ImportReport:
+        start.wait()
+        return bulk.import_orders(db, principal, _records(bodies), batch_size=7)
+
+    with ThreadPoolExecutor(2) as pool:
+        reports = list(pool.map(run, files))
+
+    assert sum(r.accepted for r in reports) == 60
+    assert Counter(x.code for r in reports for x in r.rejected) == Counter({"duplicate_order": 20})
+    with db.transaction(write=False) as session:
+        assert session.scalar(select(func.count()).select_from(Order)) == 60
+        balance = session.scalars(select(StockBalance).where(StockBalance.sku == "MUG-GLD")).one()
+        assert (balance.on_hand, balance.reserved) == (30, 30)
+        assert inventory.ledger_matches_balances(session, network.merchant.id) == []
+
+
+@pytest.mark.parametrize("db", ["postgres"], indirect=True)
+def test_stock_taken_mid_batch_falls_back_to_one_by_one(db, make_actor):
+    """Another writer reserves between the batch's read and its update: the batch rolls back
+    to its savepoint and its orders are placed one by one against the real balance."""
+    network = build_network(make_actor, stock=0)
+    network.stock("MUG-GLD", 5)
+    principal = Principal(network.merchant.id, "merchant", "admin")
+    competitor_done = []
+
+    def take_stock(conn, cursor, statement, parameters, context, executemany):
+        update = statement.lstrip().upper().startswith("UPDATE STOCK_BALANCES")
+        if update and not competitor_done:
+            competitor_done.append(True)
+            with db.engine.connect() as other:
+                other.execute(
+                    text(
+                        "UPDATE stock_balances SET reserved = reserved + 2 "
+                        "WHERE merchant_id = :m AND sku = 'MUG-GLD'"
+                    ),
+                    {"m": network.merchant.id},
+                )
+                other.commit()
+
+    bodies = [network.order(f"o-{i}", [("MUG-GLD", 1)]) for i in range(5)]
+    event.listen(db.engine, "before_cursor_execute", take_stock)
+    try:
+        report = bulk.import_orders(db, principal, _records(bodies), batch_size=5)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", take_stock)
+
+    assert competitor_done == [True]
+    assert report.accepted == 5 and report.rejected == []
+    with db.transaction(write=False) as session:
+        statuses = Counter(
+            session.scalars(select(Order.status).where(Order.merchant_id == network.merchant.id))
+        )
+        assert statuses == Counter({"open": 3, "backordered": 2})
+        balance = session.scalars(select(StockBalance).where(StockBalance.sku == "MUG-GLD")).one()
+        assert (balance.on_hand, balance.reserved) == (5, 5)
