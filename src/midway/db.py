@@ -31,6 +31,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.sql.dml import Insert
 from sqlalchemy.types import TypeDecorator
 
 _CENT = Decimal("0.01")
@@ -97,7 +98,14 @@ def insert_rows(session: Session, model: type[Base], rows: list[dict[str, Any]])
     keeps the column types (UTC, money, JSON) and skips per-row ORM bookkeeping.
     """
     if rows:
-        session.connection().execute(insert(model.__table__), rows)  # type: ignore[arg-type]
+        statement = _inserts.get(model)
+        if statement is None:
+            statement = _inserts[model] = insert(model.__table__)  # type: ignore[arg-type]
+        session.connection().execute(statement, rows)
+
+
+# One INSERT statement per table, built once: reusing it skips building its cache key.
+_inserts: dict[type[Base], Insert] = {}
 
 
 def utcnow() -> datetime:

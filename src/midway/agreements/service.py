@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from midway.agreements.models import Agreement, AgreementVersion
@@ -279,13 +279,16 @@ def list_visible(session: Session, principal: Principal) -> list[Agreement]:
 _parsed: dict[tuple[str, int], ActiveTerms] = {}
 
 
+_ACTIVE_VERSIONS = (
+    select(Agreement.id, Agreement.active_version)
+    .where(Agreement.merchant_id == bindparam("m"), Agreement.active_version.is_not(None))
+    .order_by(Agreement.created_at)
+)
+
+
 def active_terms(session: Session, merchant_id: str) -> list[ActiveTerms]:
     """Every active agreement version of a merchant, parsed (used by sourcing and tasks)."""
-    keys = session.execute(
-        select(Agreement.id, Agreement.active_version)
-        .where(Agreement.merchant_id == merchant_id, Agreement.active_version.is_not(None))
-        .order_by(Agreement.created_at)
-    ).all()
+    keys = session.connection().execute(_ACTIVE_VERSIONS, {"m": merchant_id}).all()
     result = []
     for agreement_id, active in keys:
         assert active is not None  # the query keeps only agreements with an active version

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from midway.agreements import service as agreements
@@ -58,9 +58,17 @@ def network(session: Session, merchant_id: str) -> dict[str, Node]:
     and those of its active agreements."""
     terms = agreements.active_terms(session, merchant_id)
     ids = {fid: t for t in terms for fid in t.facility_ids}
-    own = (Facility.party_id == merchant_id) & (Facility.kind != "returns_centre")
-    rows = session.scalars(select(Facility).where(or_(own, Facility.id.in_(list(ids)))))
+    rows = session.scalars(_NETWORK, {"m": merchant_id, "ids": sorted(ids)})
     return {f.id: Node(f, ids.get(f.id) if f.party_id != merchant_id else None) for f in rows}
+
+
+# Built once: every order reads its merchant's network.
+_NETWORK = select(Facility).where(
+    or_(
+        (Facility.party_id == bindparam("m")) & (Facility.kind != "returns_centre"),
+        Facility.id.in_(bindparam("ids", expanding=True)),
+    )
+)
 
 
 @dataclass(frozen=True)

@@ -64,16 +64,20 @@ def available(session: Session, merchant_id: str, keys: Iterable[Key]) -> dict[K
         return {}
     facility_ids = sorted({f for f, _ in wanted})
     skus = sorted({s for _, s in wanted})
-    rows = session.execute(
-        select(
-            StockBalance.facility_id, StockBalance.sku, StockBalance.on_hand - StockBalance.reserved
-        ).where(
-            StockBalance.merchant_id == merchant_id,
-            StockBalance.facility_id.in_(facility_ids),
-            StockBalance.sku.in_(skus),
-        )
-    ).all()
+    rows = session.connection().execute(
+        _AVAILABLE, {"m": merchant_id, "f": facility_ids, "s": skus}
+    )
     return {(f, s): int(a) for f, s, a in rows if (f, s) in wanted}
+
+
+# Built once: every order reads the balances it may reserve.
+_AVAILABLE = select(
+    StockBalance.facility_id, StockBalance.sku, StockBalance.on_hand - StockBalance.reserved
+).where(
+    StockBalance.merchant_id == bindparam("m"),
+    StockBalance.facility_id.in_(bindparam("f", expanding=True)),
+    StockBalance.sku.in_(bindparam("s", expanding=True)),
+)
 
 
 def _ledger(
