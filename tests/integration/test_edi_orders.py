@@ -173,6 +173,53 @@ def test_w05_r_replaces_the_order_until_the_provider_accepts(net):
     assert edi_orders(net)["R-1-rev2"]["status"] != "cancelled"
 
 
+def test_sets_of_one_group_apply_in_file_order(net):
+    """New orders of a group are placed together, but a change or cancellation later in the
+    same group sees the orders before it, and the last units go to the earlier order."""
+    connect(net)
+    send(net.merchant, x12(ERP, [order_940("OLD-1", [("CANDLE", 1)])], interchange=1))
+    body = send(
+        net.merchant,
+        x12(
+            ERP,
+            [
+                order_940("N-1", [("MUG-GLD", 6)]),
+                order_940("N-1", [("MUG-GLD", 2)], status="R"),  # replaces N-1 just placed
+                order_940("N-2", [("MUG-GLD", 9)]),  # 10 - 2 left: 8 reserved, 1 backordered
+                order_940("OLD-1", [("CANDLE", 1)]),  # exists already: refused at W05-02
+                order_940("N-3", [("MUG-GLD", 1)]),  # nothing left
+            ],
+            interchange=2,
+        ),
+    )
+    assert [s["status"] for s in body["sets"]] == [
+        "accepted",
+        "accepted",
+        "accepted",
+        "rejected",
+        "accepted",
+    ]
+    duplicate = body["sets"][3]["diagnostics"][-1]
+    assert (duplicate["code"], duplicate["segment_id"], duplicate["bad_value"]) == (
+        "duplicate_order",
+        "W05",
+        "OLD-1",
+    )
+    assert ack_lines(body["acknowledgment"])[8:11] == [
+        "AK3*W05*2**8",
+        "AK4*2**7*OLD-1",
+        "AK5*R*5",
+    ]
+    orders = edi_orders(net)
+    assert orders["N-1"]["status"] == "cancelled"
+    assert [ln["reserved_quantity"] for ln in orders["N-1-rev2"]["lines"]] == [2]
+    assert [
+        (ln["reserved_quantity"], ln["backordered_quantity"]) for ln in orders["N-2"]["lines"]
+    ] == [(8, 1)]
+    assert orders["N-3"]["status"] == "backordered"
+    assert stock(net, "MUG-GLD") == (10, 10)
+
+
 def test_a_rejected_set_can_be_sent_again_with_the_same_numbers(net):
     connect(net)
     bad = x12(ERP, [order_940("L-1", [("LATER-SKU", 1)])], interchange=5)

@@ -34,7 +34,7 @@ from midway.edi.mapping import (
     segments,
     sku_of,
 )
-from midway.errors import Conflict, NotFound
+from midway.errors import Conflict, MidwayError, NotFound
 from midway.fulfillment import intake
 from midway.fulfillment import service as fulfillment
 from midway.fulfillment.models import FulfillmentOrder
@@ -77,18 +77,43 @@ def apply_940(ctx: Context, tset: TransactionSet) -> Applied:
         try:
             order_id = intake.place_order(ctx.session, ctx.principal, data)
         except Conflict as exc:
-            if exc.code != "duplicate_order":
-                raise
-            raise SetRejected(
-                f"order {number} already exists; send a change (W05*R) or a cancellation "
-                "(W05*F) instead",
-                segment=w05,
-                element=2,
-                value=number,
-                code="duplicate_order",
-            ) from None
-        return Applied({"order_id": order_id}, f"order {number} placed")
+            raise placement_refused(exc, w05, number) from None
+        return placed_940(order_id, number)
     return _replace(ctx, w05, number, data)
+
+
+def new_order_940(ctx: Context, tset: TransactionSet) -> tuple[orders.OrderInput, Segment] | None:
+    """The order of a 940 that places a new one (W05*N), read and checked but not placed, with
+    its W05; None for a change or cancellation (those go through :func:`apply_940`). Receiving
+    places the new orders of a group together (``midway.fulfillment.batch``)."""
+    w05 = header(tset, "W05")
+    if w05.get(1).strip() != "N":
+        return None
+    ctx.require_kind("merchant", "shipping orders (940)", w05)
+    ctx.merchant_id = ctx.principal.party_id
+    number = w05.get(2).strip()
+    ctx.at("external_id", w05, 2)
+    ctx.at("channel", w05, 2)
+    return order_input(ctx, tset, number), w05
+
+
+def placed_940(order_id: str, number: str) -> Applied:
+    """What a 940 that placed an order applied."""
+    return Applied({"order_id": order_id}, f"order {number} placed")
+
+
+def placement_refused(exc: MidwayError, w05: Segment, number: str) -> MidwayError | SetRejected:
+    """A new order refused for a duplicate channel order, in the 940's words; other errors
+    pass through."""
+    if not (isinstance(exc, Conflict) and exc.code == "duplicate_order"):
+        return exc
+    return SetRejected(
+        f"order {number} already exists; send a change (W05*R) or a cancellation (W05*F) instead",
+        segment=w05,
+        element=2,
+        value=number,
+        code="duplicate_order",
+    )
 
 
 def order_input(ctx: Context, tset: TransactionSet, number: str) -> orders.OrderInput:

@@ -38,16 +38,19 @@ from midway.edi.models import EdiDocument, EdiPartner
 from midway.edi.service import StoredCounter, control, engine_profile, principal_of
 from midway.errors import Conflict, MidwayError
 from midway.events.service import NewEvent, emit
+from midway.fulfillment import batch
 from midway.integrations.edi import (
     Diagnostic,
     FunctionalGroup,
     Interchange,
     Reader,
+    Segment,
     Severity,
     TransactionSet,
     acknowledge,
     serialize_interchange,
 )
+from midway.orders.service import OrderInput
 from midway.principal import Principal
 
 Mapping = Callable[[Context, TransactionSet], Applied]
@@ -152,6 +155,19 @@ class _Prior:
 
 
 @dataclass
+class _Pending:
+    """A 940 new order read and checked, waiting to be placed with the rest of its group."""
+
+    tset: TransactionSet
+    outcome: SetOutcome
+    state: _Group
+    index: int
+    ctx: Context
+    data: OrderInput
+    w05: Segment
+
+
+@dataclass
 class _Group:
     """The sets of one functional group while it is being read."""
 
@@ -213,6 +229,7 @@ class _Run:
         self.groups: dict[int, _Group] = {}
         self.refused: dict[int, str | None] = {}
         self.seen: set[tuple[str, str, str]] = set()
+        self.pending: list[_Pending] = []
 
     # --- envelopes -----------------------------------------------------------------------------
 
@@ -311,6 +328,13 @@ class _Run:
         assert outcome.document_id is not None
         ctx = Context(self.session, self.partner, self.principal, self.now, outcome.document_id)
         try:
+            if tset.id == "940":
+                new_order = inbound.new_order_940(ctx, tset)
+                if new_order is not None:  # placed with the group's other new orders
+                    data, w05 = new_order
+                    self.pending.append(_Pending(tset, outcome, state, index, ctx, data, w05))
+                    return
+            self._flush()  # sets apply in file order: earlier new orders first
             with self.session.begin_nested():
                 applied = mapping(ctx, tset)
         except SetRejected as exc:
@@ -328,15 +352,60 @@ class _Run:
                 tset, "another request changed the same data at the same time; resend", "conflict"
             )
         else:
-            outcome.status = ACCEPTED
-            outcome.objects = applied.objects
-            outcome.note = applied.note
-            outcome.merchant_id = applied.merchant_id or ctx.merchant_id
+            self._accepted(outcome, applied, ctx)
             return
+        self._refused(outcome, state, index, ctx, problem)
+
+    def _accepted(self, outcome: SetOutcome, applied: Applied, ctx: Context) -> None:
+        outcome.status = ACCEPTED
+        outcome.objects = applied.objects
+        outcome.note = applied.note
+        outcome.merchant_id = applied.merchant_id or ctx.merchant_id
+
+    def _refused(
+        self, outcome: SetOutcome, state: _Group, index: int, ctx: Context, problem: Diagnostic
+    ) -> None:
         outcome.merchant_id = ctx.merchant_id
         state.business[index] = problem
         outcome.note = problem.message
         outcome.diagnostics.append(problem.to_dict())
+
+    def _flush(self) -> None:
+        """Place the waiting 940 new orders together; each set is accepted or refused alone."""
+        if not self.pending:
+            return
+        pending, self.pending = self.pending, []
+        try:
+            results: list[str | MidwayError | DomainError] = list(
+                batch.place_many(self.session, self.principal, [p.data for p in pending])
+            )
+        except MidwayError as exc:  # the partner's key may not place orders at all
+            results = [exc] * len(pending)
+        for item, result in zip(pending, results, strict=True):
+            number = item.data.external_id
+            if isinstance(result, str):
+                self._accepted(item.outcome, inbound.placed_940(result, number), item.ctx)
+                continue
+            if isinstance(result, MidwayError):
+                refused = inbound.placement_refused(result, item.w05, number)
+                if isinstance(refused, SetRejected):
+                    problem = self._rejection(
+                        item.tset,
+                        refused.message,
+                        refused.code,
+                        refused.segment,
+                        refused.element,
+                        refused.value,
+                    )
+                else:
+                    segment, element = item.ctx.locate(result.extra.get("field"))
+                    problem = self._rejection(
+                        item.tset, result.detail, result.code, segment, element
+                    )
+            else:
+                segment, element = item.ctx.locate(result.field)
+                problem = self._rejection(item.tset, result.message, result.code, segment, element)
+            self._refused(item.outcome, item.state, item.index, item.ctx, problem)
 
     def _rejection(
         self,
@@ -373,6 +442,7 @@ class _Run:
         state = self.groups.pop(id(group), None)
         if state is None:
             return
+        self._flush()
         errors = [d for d in group.diagnostics if d.severity is Severity.ERROR]
         if state.savepoint is not None:
             if errors:
@@ -473,6 +543,7 @@ class _Run:
 
     def on_interchange(self, interchange: Interchange) -> None:
         """An interchange ended: answer it (997 per group, TA1 if asked)."""
+        self._flush()  # a group cut short (no GE) still gets its new orders placed
         refused = self._refusal(interchange)
         # Objects are keyed by identity while they are read; the next one may reuse the id.
         del self.refused[id(interchange)]
