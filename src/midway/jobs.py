@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from midway.edi import service as edi
+from midway.edi import warehouse
 from midway.idempotency import service as idempotency
 from midway.settings import Settings
 from midway.sla import service as sla
@@ -30,8 +31,19 @@ def jobs(settings: Settings) -> list[Job]:
     def prune_keys(session: Session, _now: datetime) -> int:
         return idempotency.prune(session, older_than=ttl)
 
-    return [
+    advice = timedelta(hours=settings.edi_inventory_advice_hours)
+
+    def inventory_advice(session: Session, now: datetime) -> int:
+        return warehouse.periodic_inventory(session, now, advice)
+
+    found = [
         Job("edi inbox and outbox", timedelta(0), edi.tick),
         Job("sla clocks", timedelta(0), sla.tick),
         Job("prune idempotency keys", timedelta(minutes=10), prune_keys),
     ]
+    if advice > timedelta(0):
+        # Checked every few minutes; what is due is decided from the documents already sent,
+        # so a restarted worker (or a second one) does not send them again.
+        every = min(advice, timedelta(minutes=5))
+        found.append(Job("edi inventory advice", every, inventory_advice))
+    return found

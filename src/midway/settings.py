@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     webhook_backoff_max_seconds: float = 6 * 3600.0
     worker_poll_seconds: float = 0.5
     idempotency_ttl_hours: int = 48
+    # How often the worker sends each merchant's EDI partners an 846 of the stock at every
+    # facility Midway runs for it; 0 turns the periodic 846 off.
+    edi_inventory_advice_hours: float = 24.0
     idempotency_inflight_timeout_seconds: int = 60
     pool_size: int = 10
 

@@ -9,9 +9,15 @@ from starlette.concurrency import run_in_threadpool
 
 from midway.api_deps import CurrentPrincipal, Db
 from midway.db import Database
-from midway.edi import service
+from midway.edi import service, warehouse
 from midway.edi.receiving import receive
-from midway.edi.schemas import DocumentOut, InboundResultOut, PartnerIn, PartnerOut
+from midway.edi.schemas import (
+    DocumentOut,
+    InboundResultOut,
+    InventoryAdviceIn,
+    PartnerIn,
+    PartnerOut,
+)
 from midway.errors import InvalidInput
 from midway.principal import Principal
 from midway.schemas import PROBLEM_RESPONSES
@@ -84,6 +90,19 @@ def get_document(document_id: str, principal: CurrentPrincipal, db: Db) -> Docum
     with db.transaction(write=False) as session:
         document = service.get_document(session, principal, document_id)
         return DocumentOut.model_validate(document, from_attributes=True)
+
+
+@router.post("/v1/edi/inventory-advice", response_model=list[DocumentOut], status_code=201)
+def post_inventory_advice(
+    body: InventoryAdviceIn, principal: CurrentPrincipal, db: Db
+) -> list[DocumentOut]:
+    """Send your partners (or one of them) an 846 of your stock at one facility now: on hand
+    (QTY*17) and available (QTY*33) per SKU. The documents go to their outboxes."""
+    with db.transaction() as session:
+        documents = warehouse.advise_inventory(
+            session, principal, body.facility_code, partner_id=body.partner_id
+        )
+        return [DocumentOut.model_validate(d, from_attributes=True) for d in documents]
 
 
 @router.post(

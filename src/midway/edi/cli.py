@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from midway.core.errors import DomainError
 from midway.db import Database, utcnow
-from midway.edi import outbound, service, transport
+from midway.edi import outbound, service, transport, warehouse
 from midway.edi.models import EdiPartner
 from midway.edi.receiving import Receipt, receive
 from midway.errors import InvalidInput, MidwayError
@@ -191,6 +191,29 @@ def import_file(
 
 
 app.command("import")(import_file)
+
+
+@friendly
+def inventory_advice(
+    merchant: Annotated[str, typer.Option(help="id of the merchant whose stock it reports")],
+    facility: Annotated[str, typer.Option(help="facility code")],
+    partner: Annotated[
+        str | None, typer.Option(help="only this partner of the merchant (default: every one)")
+    ] = None,
+    database_url: DbUrl = None,
+) -> None:
+    """Send the merchant's partners an 846 of its stock at a facility now (to their outboxes)."""
+    with _db(database_url) as db, db.transaction() as session:
+        owner = parties.get_party(session, merchant)
+        documents = warehouse.advise_inventory(
+            session, Principal(owner.id, owner.kind, "operator"), facility, partner_id=partner
+        )
+        written = [(d.partner_id, d.status, d.file_name) for d in documents]
+    for partner_id, status, name in written:
+        typer.echo(f"846 for partner {partner_id}: {status}" + (f" ({name})" if name else ""))
+
+
+app.command("inventory-advice")(inventory_advice)
 
 
 @outbox_app.command("flush")

@@ -437,6 +437,7 @@ def apply_944(ctx: Context, tset: TransactionSet) -> Applied:
         shipment.id,
         [inbound.ReceivedLine(sku, got, bad) for sku, (got, bad) in counted.items()],
         received_at=received_at,
+        source=ctx.document_id or None,
     )
     return Applied(
         {"inbound_id": shipment.id, "reference": shipment.reference},

@@ -5,7 +5,10 @@
   characters; N1*ST the ship-to; W01 lines with the SKU under the partner's item qualifier);
 * ``fulfillment_order.shipment_created`` at a merchant-run facility, when the merchant has a
   partner → a 945 (W06-02 the order's external id);
-* ``inbound.expected`` at a provider's facility → a 943 to the provider's partner.
+* ``inbound.expected`` at a provider's facility → a 943 to the provider's partner;
+* ``inbound.received`` and ``inventory.adjusted`` at a facility Midway runs (no EDI system
+  of its operator serves it) → a 944 or a 947 to the merchant's partners (see
+  :mod:`midway.edi.warehouse`, which also writes the 846 inventory advice).
 
 The feed is read with a cursor of its own (``edi_cursors``), in the order the event feed
 guarantees: on PostgreSQL by (writing transaction, sequence) below the write horizon, so no
@@ -17,8 +20,7 @@ partner's outbox when the transaction commits.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -26,23 +28,16 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from midway.db import is_postgres, new_id, utcnow
-from midway.edi import transport
-from midway.edi.models import EdiCursor, EdiDocument, EdiPartner
-from midway.edi.service import StoredCounter, control, engine_profile, partners_of_party
+from midway.db import is_postgres
+from midway.edi import warehouse
+from midway.edi.models import EdiCursor
+from midway.edi.sending import clean, day, depositor, partners, send
+from midway.edi.service import engine_profile
 from midway.events.models import Event
 from midway.events.service import postgres_horizon
 from midway.facilities import service as facilities
 from midway.fulfillment import service as fulfillment
-from midway.integrations.edi import (
-    Delimiters,
-    PartnerProfile,
-    Segment,
-    Severity,
-    TransactionSet,
-    render,
-    validate,
-)
+from midway.integrations.edi import PartnerProfile
 from midway.orders import service as orders
 from midway.parties import service as parties
 from midway.principal import Principal
@@ -51,36 +46,11 @@ log = logging.getLogger("midway.edi")
 
 CURSOR = "outbound"
 BATCH = 200
-# Control characters no value contains: sets built here are re-split on them when rendered.
-_BUILT = Delimiters("\x1d", "\x1f", "\x1c", "\x1e")
 SUBMITTED = "fulfillment_order.submitted"
 SHIPPED = "fulfillment_order.shipment_created"
 EXPECTED = "inbound.expected"
-
-
-@dataclass
-class Recording:
-    """Hands out a partner's control numbers and remembers the last ones (the document's)."""
-
-    counter: StoredCounter
-    interchange: int = 0
-    group: int = 0
-    transaction_set: int = 0
-
-    def next_interchange(self) -> int:
-        """The next ISA13."""
-        self.interchange = self.counter.next_interchange()
-        return self.interchange
-
-    def next_group(self) -> int:
-        """The next GS06."""
-        self.group = self.counter.next_group()
-        return self.group
-
-    def next_set(self) -> int:
-        """The next ST02."""
-        self.transaction_set = self.counter.next_set()
-        return self.transaction_set
+RECEIVED = "inbound.received"
+ADJUSTED = "inventory.adjusted"
 
 
 def run(session: Session, now: datetime) -> int:
@@ -90,7 +60,8 @@ def run(session: Session, now: datetime) -> int:
     # written (the cursor lock below) would already have outgrown.
     horizon = postgres_horizon(session) if is_postgres(session) else 0
     cursor = _cursor(session, now)
-    query = select(Event).where(Event.type.in_((SUBMITTED, SHIPPED, EXPECTED))).limit(BATCH)
+    kinds = (SUBMITTED, SHIPPED, EXPECTED, RECEIVED, ADJUSTED)
+    query = select(Event).where(Event.type.in_(kinds)).limit(BATCH)
     if is_postgres(session):
         query = query.where(
             Event.tx_id < horizon,
@@ -103,6 +74,8 @@ def run(session: Session, now: datetime) -> int:
         SUBMITTED: _shipping_order,
         SHIPPED: _shipping_advice,
         EXPECTED: _transfer_advice,
+        RECEIVED: warehouse.receipt_advice,
+        ADJUSTED: warehouse.adjustment_advice,
     }
     for item in events:
         try:
@@ -131,85 +104,6 @@ def _cursor(session: Session, now: datetime) -> EdiCursor:
     return found
 
 
-def _partners(
-    session: Session, party_id: str, since: datetime, code: str | None = None
-) -> list[EdiPartner]:
-    """A party's enabled partners that existed when the event happened; with ``code``, only
-    those serving that facility (a provider's WMS with a facility serves only that one)."""
-    return [
-        p
-        for p in partners_of_party(session, party_id)
-        if p.created_at <= since and (code is None or p.facility_code in (None, code))
-    ]
-
-
-def _clean(value: object, profile: PartnerProfile, size: int) -> str:
-    """A value safe to write: no delimiter or line break of the partner, at most ``size``."""
-    text = "" if value is None else str(value)
-    for char in (*profile.delimiters.characters(), "\r", "\n"):
-        text = text.replace(char, " ")
-    return text.strip()[:size].strip()
-
-
-def _date(moment: datetime | None) -> str:
-    return moment.strftime("%Y%m%d") if moment is not None else ""
-
-
-def _send(
-    session: Session,
-    partner: EdiPartner,
-    set_id: str,
-    rows: Sequence[Sequence[str]],
-    objects: dict[str, object],
-    now: datetime,
-) -> EdiDocument:
-    """Render one set for a partner, check it, record it and queue it for the outbox."""
-    profile = engine_profile(partner)
-    tset = TransactionSet(
-        id=set_id,
-        control_number="0001",
-        header=Segment(["ST", set_id, "0001"]),
-        items=[Segment(list(r)) for r in rows],
-        delimiters=_BUILT,
-    )
-    numbers = Recording(StoredCounter(session, partner.id))
-    rendered = render([tset], profile, numbers, now=now)
-    problems = list(rendered.diagnostics)
-    if rendered.ok:
-        problems += validate(rendered.text.encode("utf-8"), overrides=profile.overrides)
-    failed = not rendered.ok or any(d.severity is Severity.ERROR for d in problems)
-    document = EdiDocument(
-        id=new_id("edd"),
-        partner_id=partner.id,
-        direction="out",
-        set_id=set_id,
-        interchange_control=str(numbers.interchange),
-        group_control=str(numbers.group),
-        set_control=control(str(numbers.transaction_set)),
-        status="failed" if failed else "sent",
-        objects=objects,
-        diagnostics=[d.to_dict() for d in problems],
-        note="the document failed its own checks and was not sent" if failed else None,
-        file_name=None,
-        created_at=utcnow(),
-        updated_at=utcnow(),
-        ack_status=None,
-        ack_codes=None,
-        acknowledged_at=None,
-        ack_document_id=None,
-    )
-    if not failed:
-        name = f"{set_id}-{numbers.interchange:09d}.edi"
-        document.file_name = transport.write_outbox(session, partner.id, name, rendered.text)
-    session.add(document)
-    session.flush()
-    return document
-
-
-def _depositor(merchant_id: str, name: str, profile: PartnerProfile) -> list[str]:
-    return ["N1", "DE", _clean(name, profile, 60), "ZZ", merchant_id]
-
-
 def _shipping_order(session: Session, item: Event, now: datetime) -> None:
     """A fulfillment order submitted to a provider with a partner → 940."""
     if item.provider_id is None:
@@ -218,7 +112,7 @@ def _shipping_order(session: Session, item: Event, now: datetime) -> None:
     principal = Principal(party_id=item.provider_id, kind="provider", role="operator")
     fo = fulfillment.get(session, principal, fo_id)
     view = fulfillment.views(session, principal, [fo])[0]
-    chosen = _partners(session, item.provider_id, item.created_at, str(view["facility_code"]))
+    chosen = partners(session, item.provider_id, item.created_at, str(view["facility_code"]))
     if not chosen or fo.request_status != "submitted":
         return
     merchant = parties.get_party(session, fo.merchant_id)
@@ -228,16 +122,16 @@ def _shipping_order(session: Session, item: Event, now: datetime) -> None:
         external = str(view["external_id"])
         rows: list[list[str]] = [
             ["W05", "N", fo.id.removeprefix("fo_"), external if len(external) <= 22 else ""],
-            _depositor(fo.merchant_id, merchant.name, profile),
+            depositor(fo.merchant_id, merchant.name, profile),
             *_ship_to(view.get("ship_to") or {}, profile),
             [
                 "N1",
                 "WH",
-                _clean(view["facility_code"], profile, 60),
+                clean(view["facility_code"], profile, 60),
                 "ZZ",
-                _clean(view["facility_code"], profile, 80),
+                clean(view["facility_code"], profile, 80),
             ],
-            ["N9", "CO", _clean(external, profile, 30)],
+            ["N9", "CO", clean(external, profile, 30)],
         ]
         if isinstance(ship_by, str) and len(ship_by) >= 10:
             rows.append(["G62", "10", ship_by[:10].replace("-", "")])
@@ -255,11 +149,11 @@ def _shipping_order(session: Session, item: Event, now: datetime) -> None:
                     "EA",
                     "",
                     partner.item_qualifier,
-                    _clean(line["sku"], profile, 48),
+                    clean(line["sku"], profile, 48),
                 ]
             )
         rows.append(["W76", str(units)])
-        _send(
+        send(
             session,
             partner,
             "940",
@@ -279,31 +173,31 @@ def _by_order_line(
 
 
 def _ship_to(ship_to: dict[str, object], profile: PartnerProfile) -> list[list[str]]:
-    region = _clean(ship_to.get("region"), profile, 2)
-    rows = [["N1", "ST", _clean(ship_to.get("name"), profile, 60)]]
+    region = clean(ship_to.get("region"), profile, 2)
+    rows = [["N1", "ST", clean(ship_to.get("name"), profile, 60)]]
     if ship_to.get("company"):
-        rows.append(["N2", _clean(ship_to.get("company"), profile, 60)])
+        rows.append(["N2", clean(ship_to.get("company"), profile, 60)])
     if ship_to.get("address1"):
         rows.append(
             [
                 "N3",
-                _clean(ship_to.get("address1"), profile, 55),
-                _clean(ship_to.get("address2"), profile, 55),
+                clean(ship_to.get("address1"), profile, 55),
+                clean(ship_to.get("address2"), profile, 55),
             ]
         )
     rows.append(
         [
             "N4",
-            _clean(ship_to.get("city"), profile, 30),
+            clean(ship_to.get("city"), profile, 30),
             region if len(region) == 2 else "",
-            _clean(ship_to.get("postal_code"), profile, 15),
-            _clean(ship_to.get("country"), profile, 3),
+            clean(ship_to.get("postal_code"), profile, 15),
+            clean(ship_to.get("country"), profile, 3),
         ]
     )
     contact = ["PER", "IC", ""]
     for kind, key in (("TE", "phone"), ("EM", "email")):
         if ship_to.get(key):
-            contact += [kind, _clean(ship_to.get(key), profile, 80)]
+            contact += [kind, clean(ship_to.get(key), profile, 80)]
     if len(contact) > 3:
         rows.append(contact)
     return rows
@@ -316,7 +210,7 @@ def _shipping_advice(session: Session, item: Event, now: datetime) -> None:
     principal = Principal(party_id=item.merchant_id, kind="merchant", role="operator")
     fo = fulfillment.get(session, principal, str(item.data.get("fulfillment_order_id")))
     view = fulfillment.views(session, principal, [fo])[0]
-    chosen = _partners(session, item.merchant_id, item.created_at)
+    chosen = partners(session, item.merchant_id, item.created_at)
     if not chosen:
         return
     shipped = {str(x["sku"]): int(x["quantity"]) for x in item.data.get("lines") or []}
@@ -324,18 +218,18 @@ def _shipping_advice(session: Session, item: Event, now: datetime) -> None:
     for partner in chosen:
         profile = engine_profile(partner)
         external = str(view["external_id"])
-        carrier = _clean(item.data.get("carrier"), profile, 35)
+        carrier = clean(item.data.get("carrier"), profile, 35)
         rows: list[list[str]] = [
             [
                 "W06",
                 "F",
-                _clean(external if len(external) <= 22 else fo.id, profile, 22),
+                clean(external if len(external) <= 22 else fo.id, profile, 22),
                 str(item.data.get("shipped_at", ""))[:10].replace("-", ""),
-                _clean(item.data.get("shipment_id"), profile, 30),
+                clean(item.data.get("shipment_id"), profile, 30),
             ],
             *_ship_to(view.get("ship_to") or {}, profile)[:1],
-            ["N1", "SF", _clean(view["facility_code"], profile, 60)],
-            ["N9", "2I", _clean(item.data.get("tracking_number"), profile, 30)],
+            ["N1", "SF", clean(view["facility_code"], profile, 60)],
+            ["N9", "2I", clean(item.data.get("tracking_number"), profile, 30)],
             ["W27", "U", carrier if 2 <= len(carrier) <= 4 and carrier.isalnum() else "", carrier],
         ]
         for number, (sku, count) in enumerate(sorted(shipped.items()), start=1):
@@ -353,11 +247,11 @@ def _shipping_advice(session: Session, item: Event, now: datetime) -> None:
                     "EA",
                     "",
                     partner.item_qualifier,
-                    _clean(sku, profile, 48),
+                    clean(sku, profile, 48),
                 ]
             )
         rows.append(["W03", str(sum(shipped.values()))])
-        _send(
+        send(
             session,
             partner,
             "945",
@@ -376,7 +270,7 @@ def _transfer_advice(session: Session, item: Event, now: datetime) -> None:
     if item.provider_id is None:
         return
     facility = facilities.get(session, str(item.data.get("facility_id")))
-    chosen = _partners(session, item.provider_id, item.created_at, facility.code)
+    chosen = partners(session, item.provider_id, item.created_at, facility.code)
     if not chosen:
         return
     merchant = parties.get_party(session, item.merchant_id)
@@ -388,27 +282,27 @@ def _transfer_advice(session: Session, item: Event, now: datetime) -> None:
             [
                 "W06",
                 "F",
-                _clean(item.data.get("reference"), profile, 22),
-                _date(item.created_at),
-                _clean(item.subject_id, profile, 30),
+                clean(item.data.get("reference"), profile, 22),
+                day(item.created_at),
+                clean(item.subject_id, profile, 30),
             ],
-            _depositor(item.merchant_id, merchant.name, profile),
+            depositor(item.merchant_id, merchant.name, profile),
             [
                 "N1",
                 "WH",
-                _clean(facility.name, profile, 60),
+                clean(facility.name, profile, 60),
                 "ZZ",
-                _clean(facility.code, profile, 80),
+                clean(facility.code, profile, 80),
             ],
         ]
         if isinstance(expected_at, str) and len(expected_at) >= 10:
             rows.append(["G62", "17", expected_at[:10].replace("-", "")])
-        rows.append(["W27", "M", "", _clean(item.data.get("carrier"), profile, 35)])
+        rows.append(["W27", "M", "", clean(item.data.get("carrier"), profile, 35)])
         for sku, count in lines:
             rows.append(
-                ["W04", str(count), "EA", "", partner.item_qualifier, _clean(sku, profile, 48)]
+                ["W04", str(count), "EA", "", partner.item_qualifier, clean(sku, profile, 48)]
             )
         rows.append(["W03", str(sum(c for _, c in lines))])
-        _send(
+        send(
             session, partner, "943", rows, {"inbound_id": item.subject_id, "event_id": item.id}, now
         )

@@ -32,6 +32,13 @@ class PartnerIn(StrictModel):
     enabled: bool = True
 
 
+class InventoryAdviceIn(StrictModel):
+    """An 846 of the caller's stock at one facility, for one partner or all of them."""
+
+    facility_code: str = Field(min_length=1, max_length=64)
+    partner_id: str | None = Field(None, description="only this partner (default: every one)")
+
+
 class PartnerOut(BaseModel):
     """A trading partner."""
 

@@ -54,6 +54,26 @@ REASONS: dict[str, tuple[str, str, int]] = {
 ON_HAND = ("17", "33")
 
 
+# Ledger reason → W19-01 for the 947s Midway writes: the reverse of :data:`REASONS`.
+CODES: dict[str, str] = {reason: code for code, (_kind, reason, _sign) in REASONS.items()}
+OTHER = "AH"  # W19-01 for a reason no code stands for: "other", the sign as posted
+
+
+def code_for(kind: str, reason: str) -> str:
+    """W19-01 for a ledger posting: a count correction is a physical count (``AA``); a
+    reason Midway reads from a code (``damaged_in_facility``, ``x12_<code>``) goes back as
+    that code; any other reason is ``AH`` (other)."""
+    if kind == "count":
+        return "AA"
+    text = reason.strip()
+    if text in CODES:
+        return CODES[text]
+    code = text.removeprefix("x12_")
+    if code != text and len(code) == 2 and code.isalnum():
+        return code.upper()
+    return OTHER
+
+
 def reason_for(code: str) -> tuple[str, str, int]:
     """Ledger kind, reason and direction for a W19-01 code (unknown codes keep the sign
     sent and are recorded as ``x12_<code>``)."""
@@ -89,6 +109,7 @@ def apply_947(ctx: Context, tset: TransactionSet) -> Applied:
             reason=reason,
             reference=reference,
             merchant_id=None if ctx.principal.is_merchant else merchant,
+            source=ctx.document_id or None,
         )
         posted.append({"sku": sku, "quantity": count, "reason": reason, "code": reason_code})
     return Applied(

@@ -214,9 +214,11 @@ def receive(
     lines: Sequence[ReceivedLine],
     *,
     received_at: datetime | None = None,
+    source: str | None = None,
 ) -> InboundShipment:
     """Record the receipt: good units go on hand, damaged ones are kept as a discrepancy;
-    short and over quantities are reported against the ASN."""
+    short and over quantities are reported against the ASN. ``source`` (say, the id of the
+    EDI document that reported it) is carried in the event."""
     principal.require("operator")
     shipment = get(session, principal, inbound_id, lock=True)
     facility = _operator(session, principal, shipment)
@@ -293,6 +295,7 @@ def receive(
             "arrived_at": shipment.arrived_at.isoformat(),
             "lines": summary,
             "discrepancies": [s for s in summary if s["short"] or s["over"] or s["damaged"]],
+            **({"source": source} if source else {}),
         },
     )
     return shipment

@@ -297,9 +297,11 @@ def post(
     reason: str,
     reference: str | None,
     merchant_id: str | None,
+    source: str | None = None,
 ) -> StockBalance:
     """Post a receipt, adjustment, count correction or restocked return at a facility the
-    caller runs; returns the new balance."""
+    caller runs; returns the new balance. ``source`` (say, the id of the EDI document that
+    reported it) is carried in the event."""
     principal.require("operator")
     if kind not in MANUAL_KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(MANUAL_KINDS)}", field="kind")
@@ -365,6 +367,7 @@ def post(
                     "kind": kind,
                     "reason": reason,
                     "reference": reference,
+                    **({"source": source} if source else {}),
                 },
             )
         ],
