@@ -38,6 +38,7 @@ from midway.events.service import postgres_horizon
 from midway.facilities import service as facilities
 from midway.fulfillment import service as fulfillment
 from midway.integrations.edi import PartnerProfile
+from midway.integrations.edi.midway_json import ship_to_rows
 from midway.orders import service as orders
 from midway.parties import service as parties
 from midway.principal import Principal
@@ -173,34 +174,7 @@ def _by_order_line(
 
 
 def _ship_to(ship_to: dict[str, object], profile: PartnerProfile) -> list[list[str]]:
-    region = clean(ship_to.get("region"), profile, 2)
-    rows = [["N1", "ST", clean(ship_to.get("name"), profile, 60)]]
-    if ship_to.get("company"):
-        rows.append(["N2", clean(ship_to.get("company"), profile, 60)])
-    if ship_to.get("address1"):
-        rows.append(
-            [
-                "N3",
-                clean(ship_to.get("address1"), profile, 55),
-                clean(ship_to.get("address2"), profile, 55),
-            ]
-        )
-    rows.append(
-        [
-            "N4",
-            clean(ship_to.get("city"), profile, 30),
-            region if len(region) == 2 else "",
-            clean(ship_to.get("postal_code"), profile, 15),
-            clean(ship_to.get("country"), profile, 3),
-        ]
-    )
-    contact = ["PER", "IC", ""]
-    for kind, key in (("TE", "phone"), ("EM", "email")):
-        if ship_to.get(key):
-            contact += [kind, clean(ship_to.get(key), profile, 80)]
-    if len(contact) > 3:
-        rows.append(contact)
-    return rows
+    return ship_to_rows(ship_to, lambda value, size: clean(value, profile, size))
 
 
 def _shipping_advice(session: Session, item: Event, now: datetime) -> None:

@@ -15,7 +15,16 @@ import typer
 from midway.integrations.edi.acks import acknowledge_document
 from midway.integrations.edi.diagnostics import Diagnostic, Severity
 from midway.integrations.edi.jsonform import document_to_json, find_sets, set_from_json
-from midway.integrations.edi.models import FunctionalGroup
+from midway.integrations.edi.midway_json import (
+    KINDS,
+    SET_OF,
+    TYPED,
+    MidwayJsonError,
+    inbound_943,
+    kind_of,
+    order_940,
+)
+from midway.integrations.edi.models import FunctionalGroup, TransactionSet
 from midway.integrations.edi.profiles import ControlNumberCounter, PartnerProfile, ProfileError
 from midway.integrations.edi.reader import parse, validate
 from midway.integrations.edi.serializer import render
@@ -146,14 +155,37 @@ def render_command(
     set_id: Annotated[str, typer.Option("--set", help="Transaction set to render (940...).")],
     source: Annotated[
         Path,
-        typer.Option("--from", exists=True, dir_okay=False, help="Typed JSON (from parse --json)."),
+        typer.Option(
+            "--from",
+            exists=True,
+            dir_okay=False,
+            help="Typed JSON (from parse --json), a Midway order (940) or inbound shipment (943).",
+        ),
     ],
     partner: Annotated[
-        Path, typer.Option("--partner", exists=True, dir_okay=False, help="Partner profile.")
+        Path, typer.Option("--partner", dir_okay=False, help="Partner profile (.toml or .json).")
     ],
     state: StateOption = None,
+    input_kind: Annotated[
+        str,
+        typer.Option(
+            "--input",
+            help="What --from holds: auto (detect), typed, order or inbound.",
+        ),
+    ] = "auto",
+    item_qualifier: Annotated[
+        str, typer.Option(help="Product ID qualifier of SKUs from Midway JSON.")
+    ] = "VN",
 ) -> None:
-    """Serialize sets from their typed JSON form for a partner, then check the result."""
+    """Serialize sets for a partner, from their typed JSON form or from Midway's order or
+    inbound shipment JSON, then check the result."""
+    if not partner.is_file():
+        typer.echo(
+            f"error: no partner profile {str(partner)!r}: give the path of the partner's "
+            ".toml or .json profile",
+            err=True,
+        )
+        raise typer.Exit(2)
     profile = _profile(partner)
     assert profile is not None
     try:
@@ -161,17 +193,7 @@ def render_command(
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         typer.echo(f"error: {source.name} is not readable JSON: {exc}", err=True)
         raise typer.Exit(2) from None
-    chosen = [s for s in find_sets(data) if s.get("id") == set_id]
-    if not chosen:
-        typer.echo(f"error: {source.name} holds no {set_id} set", err=True)
-        raise typer.Exit(1)
-    sets = []
-    for item in chosen:
-        tset, problems = set_from_json(item)
-        _report(problems)
-        if tset is None:
-            raise typer.Exit(1)
-        sets.append(tset)
+    sets = _sets(data, source.name, set_id, input_kind, item_qualifier)
     counter = _counter(state)
     rendered = render(sets, profile, counter)
     _report(rendered.diagnostics)
@@ -183,3 +205,45 @@ def render_command(
     typer.echo(rendered.text, nl=False)
     if any(d.severity is Severity.ERROR for d in found):
         raise typer.Exit(1)
+
+
+def _sets(
+    data: object, name: str, set_id: str, input_kind: str, item_qualifier: str
+) -> list[TransactionSet]:
+    """The sets to render from the JSON of ``--from``."""
+    if input_kind not in ("auto", *KINDS):
+        typer.echo(f"error: --input is auto, {', '.join(KINDS)}; not {input_kind!r}", err=True)
+        raise typer.Exit(2)
+    kind = kind_of(data) if input_kind == "auto" else input_kind
+    if kind is None:
+        typer.echo(
+            f"error: {name} is neither typed X12 JSON (the output of parse --json: sets with "
+            "'id' and 'segments') nor a Midway order (channel, external_id, ship_to, lines) "
+            "or inbound shipment (facility_code, reference, lines)",
+            err=True,
+        )
+        raise typer.Exit(2)
+    if kind != TYPED:
+        if SET_OF[kind] != set_id:
+            typer.echo(
+                f"error: a Midway {kind} renders as a {SET_OF[kind]}, not {set_id}", err=True
+            )
+            raise typer.Exit(2)
+        try:
+            build = order_940 if kind == "order" else inbound_943
+            return [build(data, item_qualifier)]
+        except MidwayJsonError as exc:
+            typer.echo(f"error: {name} is not a usable Midway {kind}: field {exc}", err=True)
+            raise typer.Exit(2) from None
+    chosen = [s for s in find_sets(data) if s.get("id") == set_id]
+    if not chosen:
+        typer.echo(f"error: {name} holds no {set_id} set", err=True)
+        raise typer.Exit(1)
+    sets = []
+    for item in chosen:
+        tset, problems = set_from_json(item)
+        _report(problems)
+        if tset is None:
+            raise typer.Exit(1)
+        sets.append(tset)
+    return sets
