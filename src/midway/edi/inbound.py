@@ -16,7 +16,8 @@ calls the same services as the API, in the caller's savepoint.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from sqlalchemy import select
 
@@ -37,7 +38,7 @@ from midway.edi.mapping import (
 from midway.errors import Conflict, MidwayError, NotFound
 from midway.fulfillment import intake
 from midway.fulfillment import service as fulfillment
-from midway.fulfillment.models import FulfillmentOrder
+from midway.fulfillment.models import FulfillmentOrder, Shipment
 from midway.inbound import service as inbound
 from midway.inbound.models import InboundShipment
 from midway.integrations.edi import Loop, Segment, TransactionSet
@@ -263,16 +264,112 @@ def _cancel(ctx: Context, w05: Segment, number: str) -> Applied:
 # --- 945: shipping advice ----------------------------------------------------------------------
 
 
+@dataclass
+class _Package:
+    """One parcel of a 945: its carrier and tracking number, and the units in it."""
+
+    carrier: str
+    tracking: str
+    carrier_at: Segment | None
+    tracking_at: Segment | None
+    lines: dict[str, int] = field(default_factory=dict)
+    places: list[tuple[Segment, int, int]] = field(default_factory=list)
+
+
 def apply_945(ctx: Context, tset: TransactionSet) -> Applied:
-    """The facility's shipping advice: a shipment on the fulfillment order."""
+    """The facility's shipping advice: one shipment per package (carrier and tracking number)
+    on the fulfillment order. A package already recorded on it (same tracking number, same
+    units) is not recorded again, so a 945 resent under new control numbers ships nothing
+    twice."""
     w06 = header(tset, "W06")
     fo = _fulfillment_order(ctx, w06)
     ctx.merchant_id = fo.merchant_id
-    carrier = _carrier(tset)
-    tracking = _tracking(tset, w06)
-    lines: dict[str, int] = {}
+    packages = _packages(ctx, tset, w06)
+    recorded = {
+        (tracking, _contents(lines)): shipment_id
+        for tracking, lines, shipment_id in ctx.session.execute(
+            select(Shipment.tracking_number, Shipment.lines, Shipment.id).where(
+                Shipment.fulfillment_order_id == fo.id
+            )
+        )
+    }
+    new = [p for p in packages if (p.tracking, _contents(p.lines)) not in recorded]
+    known = [
+        recorded[(p.tracking, _contents(p.lines))]
+        for p in packages
+        if (p.tracking, _contents(p.lines)) in recorded
+    ]
+    if new and ctx.principal.is_provider and fo.request_status == "submitted":
+        # A WMS that ships has taken the work on: the 945 stands for the acceptance too.
+        fulfillment.act(ctx.session, ctx.principal, fo.id, Action.ACCEPT)
+    shipment_ids = []
+    for package in new:
+        ctx.at("carrier", package.carrier_at, 2)
+        ctx.at("tracking_number", package.tracking_at)
+        for index, (w12, position, sku_position) in enumerate(package.places):
+            ctx.at(f"lines[{index}].sku", w12, sku_position)
+            ctx.at(f"lines[{index}].quantity", w12, position)
+        shipment = fulfillment.ship(
+            ctx.session,
+            ctx.principal,
+            fo.id,
+            carrier=package.carrier,
+            tracking_number=package.tracking,
+            lines=[fulfillment.ShipmentLineInput(sku, n) for sku, n in package.lines.items()],
+        )
+        shipment_ids.append(shipment.id)
+    units = sum(sum(p.lines.values()) for p in new)
+    if new:
+        note = f"{units} unit(s) shipped in {len(new)} package(s): " + ", ".join(
+            f"{p.carrier} {p.tracking}" for p in new
+        )
+    else:
+        note = "every package of this 945 is already recorded"
+    if new and known:
+        note += f"; {len(known)} package(s) already recorded"
+    return Applied(
+        {
+            "fulfillment_order_id": fo.id,
+            "order_id": fo.order_id,
+            "shipment_id": shipment_ids[0] if shipment_ids else None,
+            "shipment_ids": shipment_ids,
+            "already_recorded": known,
+        },
+        note,
+        merchant_id=fo.merchant_id,
+    )
+
+
+def _contents(lines: Any) -> tuple[tuple[str, int], ...]:
+    """A parcel's units by SKU, comparable whether from a shipment row or a 945."""
+    if isinstance(lines, dict):
+        pairs = [(str(sku), int(n)) for sku, n in lines.items()]
+    else:
+        pairs = [(str(x["sku"]), int(x["quantity"])) for x in lines or []]
+    return tuple(sorted(pairs))
+
+
+def _packages(ctx: Context, tset: TransactionSet, w06: Segment) -> list[_Package]:
+    """The parcels of a 945, in document order. A W12 is in the parcel named by its own N9
+    (2I, CN, BM), else its LX's MAN*CP or N9, else the set's N9 (or, without one, the first
+    parcel named in the set, else W06-04); its carrier is its own W27, else the set's."""
+    header_w27 = tset.segment("W27")
+    header_tracking = _reference(tset.segments("N9"))
+    items: list[tuple[Segment, Segment | None, Segment | None, tuple[str, Segment] | None]] = []
+    for lx in _loops(tset, "LX"):
+        lx_tracking = _man(lx.segments("MAN")) or _reference(lx.segments("N9"))
+        for loop in lx.loops("W12"):
+            own = _reference(loop.segments("N9")) or lx_tracking
+            items.append((loop.trigger, loop.segment("W27"), header_w27, own))
+    if not items:
+        raise SetRejected("the 945 ships no units (W12-03)", code="nothing_shipped")
+    first_named = next((own for *_, own in items if own is not None), None)
+    fallback = header_tracking or first_named
+    if fallback is None and w06.get(4).strip():
+        fallback = (w06.get(4).strip(), w06)
+    packages: dict[tuple[str, str], _Package] = {}
     index = 0
-    for w12 in segments(tset, "W12"):
+    for w12, own_w27, set_w27, own in items:
         # W12-03 is the quantity shipped; a line reported complete (CC) without it shipped
         # what was ordered (W12-02).
         position = 3 if w12.get(3).strip() else 2
@@ -281,30 +378,58 @@ def apply_945(ctx: Context, tset: TransactionSet) -> Applied:
         count = quantity(w12, position, allow_zero=True)
         if count == 0:
             continue
+        tracking = own or fallback
+        if tracking is None:
+            raise SetRejected(
+                "no tracking number: give N9*2I, N9*CN, N9*BM, MAN*CP or W06-04",
+                segment=w06,
+                code="no_tracking_number",
+            )
+        carrier_at = own_w27 if _scac(own_w27) else set_w27
+        carrier = _scac(carrier_at)
+        if not carrier:
+            raise SetRejected(
+                "no carrier: give W27-02 (SCAC) or W27-03 (routing)",
+                segment=w12,
+                code="no_carrier",
+            )
         sku = sku_of(ctx, w12, W12_PAIRS, f"lines[{index}].sku")
-        ctx.at(f"lines[{index}].quantity", w12, position)
-        lines[sku] = lines.get(sku, 0) + count
+        sku_position = ctx.where[f"lines[{index}].sku"][1] or 8
         index += 1
-    if not lines:
+        package = packages.setdefault(
+            (carrier, tracking[0]), _Package(carrier, tracking[0], carrier_at, tracking[1])
+        )
+        package.lines[sku] = package.lines.get(sku, 0) + count
+        package.places.append((w12, position, sku_position))
+    if not packages:
         raise SetRejected("the 945 ships no units (W12-03)", code="nothing_shipped")
-    ctx.at("carrier", tset.segment("W27"), 2)
-    ctx.at("tracking_number", w06, 4)
-    if ctx.principal.is_provider and fo.request_status == "submitted":
-        # A WMS that ships has taken the work on: the 945 stands for the acceptance too.
-        fulfillment.act(ctx.session, ctx.principal, fo.id, Action.ACCEPT)
-    shipment = fulfillment.ship(
-        ctx.session,
-        ctx.principal,
-        fo.id,
-        carrier=carrier,
-        tracking_number=tracking,
-        lines=[fulfillment.ShipmentLineInput(sku, count) for sku, count in lines.items()],
-    )
-    return Applied(
-        {"fulfillment_order_id": fo.id, "order_id": fo.order_id, "shipment_id": shipment.id},
-        f"{sum(lines.values())} unit(s) shipped with {carrier} {tracking}",
-        merchant_id=fo.merchant_id,
-    )
+    return list(packages.values())
+
+
+def _scac(w27: Segment | None) -> str:
+    """W27-02 (SCAC), else W27-03 (routing)."""
+    if w27 is not None:
+        for position in (2, 3):
+            if w27.get(position).strip():
+                return w27.get(position).strip()
+    return ""
+
+
+def _reference(n9s: list[Segment]) -> tuple[str, Segment] | None:
+    """The tracking number among N9 references: 2I, else CN, else BM."""
+    references = {n9.get(1): n9 for n9 in reversed(n9s) if n9.get(2).strip()}
+    for qualifier in ("2I", "CN", "BM"):
+        if qualifier in references:
+            return references[qualifier].get(2).strip(), references[qualifier]
+    return None
+
+
+def _man(mans: list[Segment]) -> tuple[str, Segment] | None:
+    """The first carrier-assigned package ID (MAN*CP)."""
+    for man in mans:
+        if man.get(1) == "CP" and man.get(2).strip():
+            return man.get(2).strip(), man
+    return None
 
 
 def _visible_fos(ctx: Context) -> object:
@@ -346,32 +471,6 @@ def _fulfillment_order(ctx: Context, w06: Segment) -> FulfillmentOrder:
     why = "matches several open fulfillment orders" if matches else "names no open order"
     raise SetRejected(
         f"W06-02 {reference!r} {why}", segment=w06, element=2, value=reference, code="unknown_order"
-    )
-
-
-def _carrier(tset: TransactionSet) -> str:
-    w27 = tset.segment("W27")
-    if w27 is not None:
-        for position in (2, 3):
-            if w27.get(position).strip():
-                return w27.get(position).strip()
-    raise SetRejected("no carrier: give W27-02 (SCAC) or W27-03 (routing)", code="no_carrier")
-
-
-def _tracking(tset: TransactionSet, w06: Segment) -> str:
-    references = {n9.get(1): n9.get(2).strip() for n9 in tset.segments("N9") if n9.get(2)}
-    for qualifier in ("2I", "CN", "BM"):
-        if references.get(qualifier):
-            return references[qualifier]
-    for man in segments(tset, "MAN"):
-        if man.get(1) == "CP" and man.get(2).strip():
-            return man.get(2).strip()
-    if w06.get(4).strip():
-        return w06.get(4).strip()
-    raise SetRejected(
-        "no tracking number: give N9*2I, N9*CN, N9*BM or W06-04",
-        segment=w06,
-        code="no_tracking_number",
     )
 
 
