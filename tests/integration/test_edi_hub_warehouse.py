@@ -171,6 +171,27 @@ def test_a_receipt_the_merchants_own_system_reported_is_not_echoed(net, db, tmp_
     assert written(tmp_path, erp, "944") == []
 
 
+def test_a_shipment_by_a_provider_without_a_wms_goes_out_as_a_945(net, db, tmp_path):
+    erp = erp_only(net)
+    fo = net.place("WEB-945", [("CANDLE", 2)])["fulfillment_orders"][0]
+    assert net.provider.post(f"/v1/fulfillment-orders/{fo['id']}/accept").status_code == 200
+    r = net.provider.post(
+        f"/v1/fulfillment-orders/{fo['id']}/shipments",
+        json={"carrier": "UPSN", "tracking_number": "1ZHUB", "lines": [{"sku": "CANDLE",
+              "quantity": 2}]},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    tick(db)
+    [path] = written(tmp_path, erp, "945")
+    _doc, tset = one_set(path)
+    assert tset.segment("W06")[2] == "WEB-945"
+    assert [t for t in texts(tset) if t.startswith(("N9", "W12", "W03"))] == [
+        "N9*2I*1ZHUB",
+        "W12*CC*2*2*0*EA**VN*CANDLE",
+        "W03*2",
+    ]
+
+
 # --- 947 ------------------------------------------------------------------------------------------
 
 

@@ -3,8 +3,9 @@
 * ``fulfillment_order.submitted`` to a facility whose provider has an enabled partner → a
   940 (W05-02 is the fulfillment order id without its ``fo_`` prefix, as W05-02 holds 22
   characters; N1*ST the ship-to; W01 lines with the SKU under the partner's item qualifier);
-* ``fulfillment_order.shipment_created`` at a merchant-run facility, when the merchant has a
-  partner → a 945 (W06-02 the order's external id);
+* ``fulfillment_order.shipment_created`` at a facility Midway runs (the merchant's own, or a
+  provider's no WMS partner serves), when the merchant has a partner → a 945 (W06-02 the
+  order's external id);
 * ``inbound.expected`` at a provider's facility → a 943 to the provider's partner;
 * ``inbound.received`` and ``inventory.adjusted`` at a facility Midway runs (no EDI system
   of its operator serves it) → a 944 or a 947 to the merchant's partners (see
@@ -178,15 +179,17 @@ def _ship_to(ship_to: dict[str, object], profile: PartnerProfile) -> list[list[s
 
 
 def _shipping_advice(session: Session, item: Event, now: datetime) -> None:
-    """A shipment from a merchant-run facility, for the merchant's own system → 945."""
-    if item.provider_id is not None:
-        return
+    """A shipment from a facility Midway runs (the merchant's own, or a provider's without a
+    WMS partner), for the merchant's own system → 945."""
     principal = Principal(party_id=item.merchant_id, kind="merchant", role="operator")
     fo = fulfillment.get(session, principal, str(item.data.get("fulfillment_order_id")))
-    view = fulfillment.views(session, principal, [fo])[0]
+    facility = facilities.get(session, fo.facility_id)
+    if not warehouse.run_by_midway(session, facility, item.created_at):
+        return
     chosen = partners(session, item.merchant_id, item.created_at)
     if not chosen:
         return
+    view = fulfillment.views(session, principal, [fo])[0]
     shipped = {str(x["sku"]): int(x["quantity"]) for x in item.data.get("lines") or []}
     lines = {str(line["sku"]): line for line in view["lines"]}
     for partner in chosen:
