@@ -192,6 +192,63 @@ def test_a_shipment_by_a_provider_without_a_wms_goes_out_as_a_945(net, db, tmp_p
     ]
 
 
+def test_a_shipment_the_merchants_own_system_reported_is_not_echoed(net, db, tmp_path):
+    erp = erp_only(net)
+    studio(net)  # the merchant's own site: its ERP's 945 ships there
+    order = net.place("WEB-ECHO", [("ZINE", 3)])
+    [fo] = order["fulfillment_orders"]
+    assert fo["facility_code"] == "NW-STUDIO", fo
+    rows = [
+        ["W06", "F", "WEB-ECHO", "20260301", "SHIP-1"],
+        ["N1", "SF", "Studio"],
+        ["N9", "2I", "1ZECHO"],
+        ["W27", "U", "UPSN", "UPS"],
+        ["LX", "1"],
+        ["W12", "CC", "3", "3", "0", "EA", "", "VN", "ZINE"],
+        ["W03", "3"],
+    ]
+    body = send(net.merchant, x12(ERP, [("945", rows)]))
+    assert body["sets"][0]["status"] == "accepted", str(body["sets"][0])
+    shipped = net.merchant.get(f"/v1/fulfillment-orders/{fo['id']}").json()
+    assert [(s["carrier"], s["tracking_number"]) for s in shipped["shipments"]] == [
+        ("UPSN", "1ZECHO")
+    ]
+    events = net.merchant.get("/v1/events?limit=1000").json()["events"]
+    [event] = [e for e in events if e["type"] == "fulfillment_order.shipment_created"]
+    [received] = net.merchant.get("/v1/edi/documents?direction=in&set_id=945").json()
+    assert event["data"]["source"] == received["id"]
+    tick(db)
+    assert written(tmp_path, erp, "945") == []
+
+
+def test_a_shipment_recorded_in_midway_at_the_merchants_site_goes_to_its_erp(net, db, tmp_path):
+    erp = erp_only(net)
+    studio(net)
+    # An external id longer than W06-02's 22 characters: the 945 names the fulfillment order
+    # as the 940 does, its id without "fo_" (20 characters).
+    external = "WEB-OWN-2026-03-01-000001"
+    [fo] = net.place(external, [("ZINE", 3)])["fulfillment_orders"]
+    r = net.merchant.post(
+        f"/v1/fulfillment-orders/{fo['id']}/shipments",
+        json={"carrier": "USPS", "tracking_number": "9400OWN", "lines": [{"sku": "ZINE",
+              "quantity": 1}]},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    [parcel] = r.json()["shipments"]
+    shipped_on = parcel["shipped_at"][:10].replace("-", "")
+    tick(db)
+    [path] = written(tmp_path, erp, "945")
+    _doc, tset = one_set(path)
+    # 3 ordered, 1 shipped now, 2 left: a partial line (CP).
+    assert [t for t in texts(tset) if t.startswith(("W06", "N9", "W27", "W12", "W03"))] == [
+        f"W06*F*{fo['id'].removeprefix('fo_')}*{shipped_on}*{parcel['id']}",
+        "N9*2I*9400OWN",
+        "W27*U*USPS*USPS",
+        "W12*CP*3*1*2*EA**VN*ZINE",
+        "W03*1",
+    ]
+
+
 # --- 947 ------------------------------------------------------------------------------------------
 
 

@@ -316,6 +316,7 @@ def apply_945(ctx: Context, tset: TransactionSet) -> Applied:
             carrier=package.carrier,
             tracking_number=package.tracking,
             lines=[fulfillment.ShipmentLineInput(sku, n) for sku, n in package.lines.items()],
+            source=ctx.document_id or None,
         )
         shipment_ids.append(shipment.id)
     units = sum(sum(p.lines.values()) for p in new)

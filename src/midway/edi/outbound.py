@@ -186,7 +186,7 @@ def _shipping_advice(session: Session, item: Event, now: datetime) -> None:
     facility = facilities.get(session, fo.facility_id)
     if not warehouse.run_by_midway(session, facility, item.created_at):
         return
-    chosen = partners(session, item.merchant_id, item.created_at)
+    chosen = warehouse.recipients(session, item)  # not the partner whose 945 this came from
     if not chosen:
         return
     view = fulfillment.views(session, principal, [fo])[0]
@@ -200,7 +200,7 @@ def _shipping_advice(session: Session, item: Event, now: datetime) -> None:
             [
                 "W06",
                 "F",
-                clean(external if len(external) <= 22 else fo.id, profile, 22),
+                clean(external if len(external) <= 22 else fo.id.removeprefix("fo_"), profile, 22),
                 str(item.data.get("shipped_at", ""))[:10].replace("-", ""),
                 clean(item.data.get("shipment_id"), profile, 30),
             ],

@@ -13,7 +13,8 @@ of the provider serves. For such a facility the merchant's partners (its ERP) ge
 * an 846 Inventory Inquiry/Advice of the merchant's stock at a facility (on hand ``QTY*17``
   and available ``QTY*33`` per SKU), on demand and, from the worker, periodically.
 
-A 944 or 947 that itself came from one of the merchant's partners is not sent back to it.
+A 944 or 947 (and, in :mod:`midway.edi.outbound`, a 945) whose event came from one of the
+merchant's partners' own documents is not sent back to that partner (:func:`recipients`).
 Each document records the event (or, for an 846, the last ledger row) it was made from.
 """
 
@@ -53,9 +54,9 @@ def run_by_midway(session: Session, facility: Facility, at: datetime) -> bool:
     return not partners(session, operator.id, at, facility.code)
 
 
-def _recipients(session: Session, item: Event) -> list[EdiPartner]:
+def recipients(session: Session, item: Event) -> list[EdiPartner]:
     """The merchant's partners at the time of the event, less the one whose document caused
-    it (a receipt or adjustment the merchant's own system sent is not echoed back)."""
+    it (a receipt, shipment or adjustment the merchant's own system sent is not echoed back)."""
     source = item.data.get("source")
     origin = session.get(EdiDocument, source) if isinstance(source, str) else None
     skip = origin.partner_id if origin is not None else None
@@ -74,7 +75,7 @@ def receipt_advice(session: Session, item: Event, now: datetime) -> None:
     facility = facilities.get(session, str(item.data.get("facility_id")))
     if not run_by_midway(session, facility, item.created_at):
         return
-    chosen = _recipients(session, item)
+    chosen = recipients(session, item)
     if not chosen:
         return
     name = _merchant_name(session, item.merchant_id)
@@ -154,7 +155,7 @@ def adjustment_advice(session: Session, item: Event, now: datetime) -> None:
     )
     if facility is None or not run_by_midway(session, facility, item.created_at):
         return
-    chosen = _recipients(session, item)
+    chosen = recipients(session, item)
     if not chosen:
         return
     name = _merchant_name(session, item.merchant_id)

@@ -264,8 +264,10 @@ def ship(
     lines: Sequence[ShipmentLineInput],
     carrier_charge: Decimal | None = None,
     currency: str | None = None,
+    source: str | None = None,
 ) -> Shipment:
-    """Record a parcel (partial shipments allowed); stock leaves the ledger."""
+    """Record a parcel (partial shipments allowed); stock leaves the ledger. ``source`` (say,
+    the id of the EDI document that reported the parcel) is kept on the event."""
     principal.require("operator")
     if carrier_charge is not None and carrier_charge < 0:
         raise InvalidInput("carrier_charge must not be negative", field="carrier_charge")
@@ -345,6 +347,7 @@ def ship(
             "fully_shipped": fo.status == "closed",
             "carrier_charge": str(carrier_charge) if carrier_charge is not None else None,
             "currency": shipment.currency,
+            **({"source": source} if source else {}),
         },
     )
     if fo.status == "closed":
