@@ -412,6 +412,25 @@ def test_no_periodic_846_for_a_facility_a_wms_runs(net, db, tmp_path):
     assert written(tmp_path, erp, "846") == []
 
 
+def test_no_846_on_demand_for_a_facility_a_wms_runs(net, db, tmp_path):
+    erp, wms = connect(net)  # the provider's WMS serves KS-CHI, where the stock is
+    r = net.merchant.post("/v1/edi/inventory-advice", json={"facility_code": "KS-CHI"})
+    assert r.status_code == 409, r.text
+    problem = r.json()
+    assert problem["code"] == "facility_run_by_edi_partner"
+    assert problem["field"] == "facility_code" and "'KS-CHI'" in problem["detail"]
+    r = net.merchant.post(
+        "/v1/edi/inventory-advice", json={"facility_code": "KS-CHI", "partner_id": erp}
+    )
+    assert r.status_code == 409 and r.json()["code"] == "facility_run_by_edi_partner", r.text
+    runner = CliRunner()
+    args = ["inventory-advice", "--merchant", net.merchant.id, "--facility", "KS-CHI"]
+    r = runner.invoke(edi_cli, [*args, "--database-url", db.url], catch_exceptions=False)
+    assert r.exit_code == 5 and "run through its operator's EDI system" in r.stderr, r.output
+    assert written(tmp_path, erp, "846") == written(tmp_path, wms, "846") == []
+    assert net.merchant.get("/v1/edi/documents?direction=out&set_id=846").json() == []
+
+
 def test_wms_partner_gets_nothing_but_its_own_documents(net, db, tmp_path):
     _erp, wms = connect(net)
     inbound_id = announce(net, "ASN-10", [("CANDLE", 2)], "KS-CHI")

@@ -215,11 +215,25 @@ def advise_inventory(
     partner_id: str | None = None,
     now: datetime | None = None,
 ) -> list[EdiDocument]:
-    """A merchant asks for an 846 of its stock at one facility, sent to one of its partners
-    (``partner_id``) or to every enabled one."""
+    """A merchant asks for an 846 of its stock at one facility Midway runs, sent to one of its
+    partners (``partner_id``) or to every enabled one. A facility run through its operator's
+    EDI system is refused (``facility_run_by_edi_partner``): that system's own 846s are the
+    warehouse's word on the stock there."""
     principal.require("operator")
     principal.require_kind("merchant", "ask for inventory advices (846)")
     facility = agreements.site_for(session, principal.party_id, facility_code).facility
+    at = now or utcnow()
+    if not run_by_midway(session, facility, at):
+        # The operator's own warehouse system keeps the book there and sends the 846s:
+        # Midway's ledger only follows its 945/944/947, so an 846 from Midway would be a
+        # second, lagging count presented as the warehouse's own.
+        raise InvalidState(
+            f"facility '{facility_code}' is run through its operator's EDI system, which sends "
+            "its inventory advices (846); Midway sends them only for facilities it runs "
+            "(read Midway's own balances with GET /v1/inventory)",
+            code="facility_run_by_edi_partner",
+            field="facility_code",
+        )
     if partner_id is not None:
         chosen = [get_partner(session, principal, partner_id)]
         if not chosen[0].enabled:
@@ -229,7 +243,7 @@ def advise_inventory(
         if not chosen:
             raise NotFound("you have no enabled EDI partner", code="no_edi_partner")
     documents = inventory_advice(
-        session, principal.party_id, facility, chosen, now or utcnow(), trigger="request"
+        session, principal.party_id, facility, chosen, at, trigger="request"
     )
     if documents is None:
         raise InvalidState(
