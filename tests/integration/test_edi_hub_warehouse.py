@@ -1,8 +1,9 @@
 """Midway acting as the warehouse: receipts, adjustments and stock at facilities Midway runs
-go out to the merchant's partners as 944, 947 and 846 documents."""
+go out to the merchant's partners as 944, 945, 947 and 846 documents."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from midway.db import clock_at, utcnow
 from midway.edi import service as edi
 from midway.edi.cli import app as edi_cli
 from midway.integrations.edi import Document, TransactionSet, parse
+from midway.integrations.edi.cli import app as engine_cli
 from midway.settings import Settings
 
 
@@ -247,6 +249,33 @@ def test_a_shipment_recorded_in_midway_at_the_merchants_site_goes_to_its_erp(net
         "W12*CP*3*1*2*EA**VN*ZINE",
         "W03*1",
     ]
+
+
+def test_edi_render_of_the_api_reply_matches_the_945_midway_sent(net, db, tmp_path):
+    erp = erp_only(net)
+    [fo] = net.place("WEB-REN", [("CANDLE", 3), ("MUG-GLD", 1)])["fulfillment_orders"]
+    assert net.provider.post(f"/v1/fulfillment-orders/{fo['id']}/accept").status_code == 200
+    r = net.provider.post(
+        f"/v1/fulfillment-orders/{fo['id']}/shipments",
+        json={"carrier": "UPSN", "tracking_number": "1ZREN", "lines": [{"sku": "CANDLE",
+              "quantity": 2}]},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    tick(db)
+    [path] = written(tmp_path, erp, "945")
+    _doc, sent = one_set(path)
+    reply = net.merchant.get(f"/v1/fulfillment-orders/{fo['id']}").json()
+    source = tmp_path / "shipment.json"
+    source.write_text(json.dumps(reply), encoding="utf-8")
+    profile = tmp_path / "erp.toml"
+    profile.write_text('name = "erp"\nsender_id = "MIDWAY"\nreceiver_id = "NWERP"\n')
+    args = ["render", "--set", "945", "--from", str(source), "--partner", str(profile)]
+    result = CliRunner().invoke(engine_cli, args)
+    assert result.exit_code == 0, result.stderr
+    [rendered] = list(parse(result.stdout.encode()).sets())
+    # Same parcel, same segments: CANDLE 3 ordered, 2 shipped, 1 left.
+    assert texts(rendered) == texts(sent)
+    assert "W12*CP*3*2*1*EA**VN*CANDLE" in texts(sent)
 
 
 # --- 947 ------------------------------------------------------------------------------------------

@@ -39,7 +39,12 @@ from midway.events.service import postgres_horizon
 from midway.facilities import service as facilities
 from midway.fulfillment import service as fulfillment
 from midway.integrations.edi import PartnerProfile
-from midway.integrations.edi.midway_json import ship_to_rows
+from midway.integrations.edi.midway_json import (
+    AdviceLine,
+    Fit,
+    ship_to_rows,
+    shipping_advice_rows,
+)
 from midway.orders import service as orders
 from midway.parties import service as parties
 from midway.principal import Principal
@@ -174,8 +179,13 @@ def _by_order_line(
     return sorted(found, key=lambda item: (item[0], str(item[1]["sku"])))
 
 
+def _fit(profile: PartnerProfile) -> Fit:
+    """Values cut for this partner's elements (see :func:`midway.edi.sending.clean`)."""
+    return lambda value, size: clean(value, profile, size)
+
+
 def _ship_to(ship_to: dict[str, object], profile: PartnerProfile) -> list[list[str]]:
-    return ship_to_rows(ship_to, lambda value, size: clean(value, profile, size))
+    return ship_to_rows(ship_to, _fit(profile))
 
 
 def _shipping_advice(session: Session, item: Event, now: datetime) -> None:
@@ -192,42 +202,30 @@ def _shipping_advice(session: Session, item: Event, now: datetime) -> None:
     view = fulfillment.views(session, principal, [fo])[0]
     shipped = {str(x["sku"]): int(x["quantity"]) for x in item.data.get("lines") or []}
     lines = {str(line["sku"]): line for line in view["lines"]}
+    external = str(view["external_id"])
+    advice = [
+        AdviceLine(
+            sku,
+            int(lines[sku]["quantity"]) if sku in lines else count,
+            count,
+            int(lines[sku]["remaining_quantity"]) if sku in lines else 0,
+        )
+        for sku, count in sorted(shipped.items())
+    ]
     for partner in chosen:
         profile = engine_profile(partner)
-        external = str(view["external_id"])
-        carrier = clean(item.data.get("carrier"), profile, 35)
-        rows: list[list[str]] = [
-            [
-                "W06",
-                "F",
-                clean(external if len(external) <= 22 else fo.id.removeprefix("fo_"), profile, 22),
-                str(item.data.get("shipped_at", ""))[:10].replace("-", ""),
-                clean(item.data.get("shipment_id"), profile, 30),
-            ],
-            *_ship_to(view.get("ship_to") or {}, profile)[:1],
-            ["N1", "SF", clean(view["facility_code"], profile, 60)],
-            ["N9", "2I", clean(item.data.get("tracking_number"), profile, 30)],
-            ["W27", "U", carrier if 2 <= len(carrier) <= 4 and carrier.isalnum() else "", carrier],
-        ]
-        for number, (sku, count) in enumerate(sorted(shipped.items()), start=1):
-            line = lines.get(sku)
-            ordered = int(line["quantity"]) if line else count
-            left = int(line["remaining_quantity"]) if line else 0
-            rows.append(["LX", str(number)])
-            rows.append(
-                [
-                    "W12",
-                    "CC" if left == 0 else "CP",
-                    str(ordered),
-                    str(count),
-                    str(left),
-                    "EA",
-                    "",
-                    partner.item_qualifier,
-                    clean(sku, profile, 48),
-                ]
-            )
-        rows.append(["W03", str(sum(shipped.values()))])
+        rows = shipping_advice_rows(
+            reference=external if len(external) <= 22 else fo.id.removeprefix("fo_"),
+            shipped_on=str(item.data.get("shipped_at", ""))[:10].replace("-", ""),
+            shipment_id=str(item.data.get("shipment_id") or ""),
+            ship_to_name=str((view.get("ship_to") or {}).get("name") or ""),
+            facility_code=str(view["facility_code"]),
+            tracking_number=str(item.data.get("tracking_number") or ""),
+            carrier=str(item.data.get("carrier") or ""),
+            lines=advice,
+            item_qualifier=partner.item_qualifier,
+            cut=_fit(profile),
+        )
         send(
             session,
             partner,

@@ -17,12 +17,15 @@ from midway.integrations.edi.diagnostics import Diagnostic, Severity
 from midway.integrations.edi.jsonform import document_to_json, find_sets, set_from_json
 from midway.integrations.edi.midway_json import (
     KINDS,
+    ORDER,
     SET_OF,
+    SHIPMENT,
     TYPED,
     MidwayJsonError,
     inbound_943,
     kind_of,
     order_940,
+    shipment_945,
 )
 from midway.integrations.edi.models import FunctionalGroup, TransactionSet
 from midway.integrations.edi.profiles import ControlNumberCounter, PartnerProfile, ProfileError
@@ -159,7 +162,8 @@ def render_command(
             "--from",
             exists=True,
             dir_okay=False,
-            help="Typed JSON (from parse --json), a Midway order (940) or inbound shipment (943).",
+            help="Typed JSON (from parse --json), or Midway JSON: an order (940), an inbound "
+            "shipment (943), a fulfillment order with its shipment (945).",
         ),
     ],
     partner: Annotated[
@@ -170,15 +174,15 @@ def render_command(
         str,
         typer.Option(
             "--input",
-            help="What --from holds: auto (detect), typed, order or inbound.",
+            help="What --from holds: auto (detect), typed, order, inbound or shipment.",
         ),
     ] = "auto",
     item_qualifier: Annotated[
         str, typer.Option(help="Product ID qualifier of SKUs from Midway JSON.")
     ] = "VN",
 ) -> None:
-    """Serialize sets for a partner, from their typed JSON form or from Midway's order or
-    inbound shipment JSON, then check the result."""
+    """Serialize sets for a partner, from their typed JSON form or from Midway's order,
+    inbound shipment or shipment JSON, then check the result."""
     if not partner.is_file():
         typer.echo(
             f"error: no partner profile {str(partner)!r}: give the path of the partner's "
@@ -218,8 +222,9 @@ def _sets(
     if kind is None:
         typer.echo(
             f"error: {name} is neither typed X12 JSON (the output of parse --json: sets with "
-            "'id' and 'segments') nor a Midway order (channel, external_id, ship_to, lines) "
-            "or inbound shipment (facility_code, reference, lines)",
+            "'id' and 'segments') nor a Midway order (channel, external_id, ship_to, lines), "
+            "inbound shipment (facility_code, reference, lines) or shipment "
+            "(fulfillment_order, shipment)",
             err=True,
         )
         raise typer.Exit(2)
@@ -230,7 +235,9 @@ def _sets(
             )
             raise typer.Exit(2)
         try:
-            build = order_940 if kind == "order" else inbound_943
+            if kind == SHIPMENT:
+                return shipment_945(data, item_qualifier)
+            build = order_940 if kind == ORDER else inbound_943
             return [build(data, item_qualifier)]
         except MidwayJsonError as exc:
             typer.echo(f"error: {name} is not a usable Midway {kind}: field {exc}", err=True)
