@@ -251,6 +251,30 @@ def test_a_shipment_recorded_in_midway_at_the_merchants_site_goes_to_its_erp(net
     ]
 
 
+def test_each_945_says_what_was_left_after_its_own_parcel(net, db, tmp_path):
+    erp = erp_only(net)
+    [fo] = net.place("WEB-TWO", [("CANDLE", 3)])["fulfillment_orders"]
+    assert net.provider.post(f"/v1/fulfillment-orders/{fo['id']}/accept").status_code == 200
+    for tracking, units in (("1ZONE", 1), ("1ZTWO", 2)):  # both before the worker runs
+        r = net.provider.post(
+            f"/v1/fulfillment-orders/{fo['id']}/shipments",
+            json={"carrier": "UPSN", "tracking_number": tracking,
+                  "lines": [{"sku": "CANDLE", "quantity": units}]},
+        )  # fmt: skip
+        assert r.status_code == 201, r.text
+    tick(db)
+    first, second = (one_set(p)[1] for p in written(tmp_path, erp, "945"))
+    # 3 ordered: the first parcel leaves 2 (CP), the second 0 (CC).
+    assert [t for t in texts(first) if t.startswith(("N9", "W12"))] == [
+        "N9*2I*1ZONE",
+        "W12*CP*3*1*2*EA**VN*CANDLE",
+    ]
+    assert [t for t in texts(second) if t.startswith(("N9", "W12"))] == [
+        "N9*2I*1ZTWO",
+        "W12*CC*3*2*0*EA**VN*CANDLE",
+    ]
+
+
 def test_edi_render_of_the_api_reply_matches_the_945_midway_sent(net, db, tmp_path):
     erp = erp_only(net)
     [fo] = net.place("WEB-REN", [("CANDLE", 3), ("MUG-GLD", 1)])["fulfillment_orders"]

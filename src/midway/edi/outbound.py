@@ -21,6 +21,7 @@ partner's outbox when the transaction commits.
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -201,15 +202,19 @@ def _shipping_advice(session: Session, item: Event, now: datetime) -> None:
         return
     view = fulfillment.views(session, principal, [fo])[0]
     shipped = {str(x["sku"]): int(x["quantity"]) for x in item.data.get("lines") or []}
-    lines = {str(line["sku"]): line for line in view["lines"]}
+    ordered: dict[str, int] = defaultdict(int)
+    left: dict[str, int] = defaultdict(int)  # after this parcel, not after later ones
+    for line in view["lines"]:
+        ordered[str(line["sku"])] += int(line["quantity"])
+        left[str(line["sku"])] += int(line["remaining_quantity"])
+    parcels = [str(x["id"]) for x in view["shipments"]]  # in shipping order
+    this = item.data.get("shipment_id")
+    for later in view["shipments"][parcels.index(this) + 1 :] if this in parcels else []:
+        for line in later["lines"]:
+            left[str(line["sku"])] += int(line["quantity"])
     external = str(view["external_id"])
     advice = [
-        AdviceLine(
-            sku,
-            int(lines[sku]["quantity"]) if sku in lines else count,
-            count,
-            int(lines[sku]["remaining_quantity"]) if sku in lines else 0,
-        )
+        AdviceLine(sku, ordered.get(sku, count), count, left.get(sku, 0))
         for sku, count in sorted(shipped.items())
     ]
     for partner in chosen:
