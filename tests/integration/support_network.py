@@ -67,6 +67,7 @@ def build_network(
     stock: int = 10,
     template: str = "classic_semi_managed",
     auto_submit: bool = True,
+    data_sharing: dict[str, Any] | None = None,
 ) -> Network:
     merchant = make_actor("merchant", "Northwind Goods")
     provider = make_actor("provider", "Keystone Logistics")
@@ -88,6 +89,7 @@ def build_network(
             "facility_codes": ["KS-CHI"],
             "template": template,
             "auto_submit": auto_submit,
+            **({"data_sharing": data_sharing} if data_sharing is not None else {}),
         },
     )
     assert r.status_code == 201, r.text

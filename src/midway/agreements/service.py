@@ -7,15 +7,17 @@ accepts it, it becomes active and the previous one is kept as ``superseded``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from midway.agreements.models import Agreement, AgreementVersion
 from midway.catalog import service as catalog
+from midway.core import sharing
 from midway.core.matrix import Context, Decision, Matrix, matrix_to_dict, parse_matrix, resolve
 from midway.core.rating import RatingError, parse_rate_card
 from midway.core.scope import Scope, parse_scope, scope_to_dict
@@ -29,7 +31,7 @@ from midway.parties.models import Party
 from midway.principal import Principal
 
 DEFAULT_TEMPLATE = "classic_semi_managed"
-DEFAULT_SHARING = {"customer_pii": "assigned_fulfillment_orders", "pii_retention_days": 90}
+DEFAULT_SHARING = sharing.DEFAULT.as_dict()
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,7 @@ def _build_terms(session: Session, provider_id: str, terms: Terms) -> dict[str, 
         "template": template_name,
         "matrix": matrix_to_dict(matrix),
         "scope": scope_to_dict(parse_scope(terms.scope)),
-        "data_sharing": terms.data_sharing,
+        "data_sharing": sharing.parse_sharing(terms.data_sharing).as_dict(),
         "auto_submit": terms.auto_submit,
         "sla_terms": terms.sla_terms,
         "rate_card": terms.rate_card,
@@ -301,6 +303,31 @@ def active_terms(session: Session, merchant_id: str) -> list[ActiveTerms]:
             _parsed[(agreement_id, version)] = terms
         result.append(terms)
     return result
+
+
+# Versions never change, so their data-sharing policies can be kept per process too.
+_sharing: dict[tuple[str, int], sharing.SharingPolicy] = {}
+
+
+def sharing_of(
+    session: Session, versions: Iterable[tuple[str, int]]
+) -> dict[tuple[str, int], sharing.SharingPolicy]:
+    """The data-sharing policy of each (agreement id, version)."""
+    wanted = set(versions)
+    missing = sorted(wanted - set(_sharing))
+    if missing:
+        if len(_sharing) > 10_000:
+            _sharing.clear()
+        rows = session.execute(
+            select(
+                AgreementVersion.agreement_id,
+                AgreementVersion.version,
+                AgreementVersion.data_sharing,
+            ).where(tuple_(AgreementVersion.agreement_id, AgreementVersion.version).in_(missing))
+        )
+        for agreement_id, version, raw in rows:
+            _sharing[(agreement_id, version)] = sharing.parse_sharing(raw)
+    return {key: _sharing.get(key, sharing.DEFAULT) for key in wanted}
 
 
 def _parse_version(session: Session, agreement_id: str, version: int) -> ActiveTerms:

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from midway.agreements import service as agreements
 from midway.core.fulfillment import (
     HOLD_REASONS,
     REJECTION_REASONS,
@@ -25,6 +26,8 @@ from midway.core.fulfillment import (
     allowed_actions,
     apply,
 )
+from midway.core.sharing import DEFAULT as DEFAULT_SHARING
+from midway.core.sharing import provider_ship_to
 from midway.db import new_id, utcnow
 from midway.errors import InvalidInput, InvalidState, NotFound
 from midway.events.service import NewEvent, emit
@@ -38,7 +41,6 @@ from midway.orders.models import Order
 from midway.principal import Principal
 from midway.tasks import service as tasks
 
-PII_RETENTION = timedelta(days=90)
 TERMINAL = ("closed", "cancelled", "incomplete")
 EVENT_NAMES = {
     Action.SUBMIT: "submitted",
@@ -518,16 +520,29 @@ def views(
         for o in session.scalars(select(Order).where(Order.id.in_({fo.order_id for fo in fos})))
     }
     now = utcnow()
+    policies = (
+        agreements.sharing_of(
+            session,
+            {
+                (fo.agreement_id, fo.agreement_version)
+                for fo in fos
+                if fo.agreement_id is not None and fo.agreement_version is not None
+            },
+        )
+        if principal.is_provider
+        else {}
+    )
     result = []
     for fo in fos:
         order = order_rows[fo.order_id]
         ship_to: dict[str, Any] | None = order.ship_to
-        if principal.is_provider and fo.status in TERMINAL and now - fo.updated_at > PII_RETENTION:
-            ship_to = {
-                "country": order.ship_to.get("country"),
-                "postal_code": order.ship_to.get("postal_code"),
-                "redacted": True,
-            }
+        if principal.is_provider:
+            ship_to = provider_ship_to(
+                policies.get((fo.agreement_id or "", fo.agreement_version or 0), DEFAULT_SHARING),
+                order.ship_to,
+                finished_at=fo.updated_at if fo.status in TERMINAL else None,
+                now=now,
+            )
         result.append(
             {
                 "id": fo.id,
