@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     webhook_timeout_seconds: float = 10.0
     webhook_max_attempts: int = 8
+    # Deliveries sent at the same time by one worker (a slow endpoint no longer holds up
+    # the others); 1 sends them one after another.
+    webhook_concurrency: int = Field(8, ge=1, le=64)
     webhook_backoff_base_seconds: float = 5.0
     webhook_backoff_max_seconds: float = 6 * 3600.0
     worker_poll_seconds: float = 0.5

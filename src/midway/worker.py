@@ -13,6 +13,7 @@ import logging
 import signal
 import threading
 from collections.abc import Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -48,13 +49,20 @@ class WorkerStats:
     job_runs: int = 0
 
 
+def claim_batch(settings: Settings) -> int:
+    """How many due deliveries one round leases: enough to keep every sender busy."""
+    return max(CLAIM_BATCH, 2 * settings.webhook_concurrency)
+
+
 def lease_for(settings: Settings, batch: int = CLAIM_BATCH) -> timedelta:
     """How long a claimed batch stays invisible to other workers.
 
-    Sends are sequential, so the lease has to cover a whole batch of worst-case timeouts plus
-    headroom; a worker that dies simply lets it run out and another worker retries.
+    ``webhook_concurrency`` sends run at once, so the lease has to cover the batch's waves of
+    worst-case timeouts plus headroom; a worker that dies simply lets it run out and another
+    worker retries.
     """
-    return timedelta(seconds=batch * (settings.webhook_timeout_seconds + 1.0) + 30.0)
+    waves = -(-batch // settings.webhook_concurrency)
+    return timedelta(seconds=waves * (settings.webhook_timeout_seconds + 1.0) + 30.0)
 
 
 def run_round(
@@ -63,11 +71,14 @@ def run_round(
     client: httpx.Client,
     stats: WorkerStats,
     stop: threading.Event | None = None,
+    senders: Executor | None = None,
 ) -> int:
     """One pass: dispatch, lease, send, record. Returns how much work it found (0 = idle).
 
-    When ``stop`` is set mid-batch, the deliveries not yet sent are handed back at once rather
-    than left leased until the lease runs out.
+    With ``senders`` the leased deliveries are sent concurrently (each result recorded in its
+    own transaction as it comes back); without, one after another. When ``stop`` is set
+    mid-batch, the deliveries not yet sent are handed back at once rather than left leased
+    until the lease runs out.
     """
     policy = RetryPolicy(
         max_attempts=settings.webhook_max_attempts,
@@ -79,58 +90,88 @@ def run_round(
     with db.transaction() as session:
         dispatched = service.dispatch(session, DISPATCH_BATCH)
     stats.events_dispatched += dispatched
+    batch = claim_batch(settings) if senders is not None else CLAIM_BATCH
     with db.transaction() as session:
-        claims = service.claim_due(session, CLAIM_BATCH, utcnow(), lease=lease_for(settings))
-    for index, claim in enumerate(claims):
-        if stop is not None and stop.is_set():
-            with db.transaction() as session:
-                service.release(session, claims[index:])
-            break
-        result = delivery.send(client, claim)
+        claims = service.claim_due(session, batch, utcnow(), lease=lease_for(settings, batch))
+    halt = stop or threading.Event()
+    unsent: list[service.Claim] = []
+    if senders is None:
+        for index, claim in enumerate(claims):
+            if halt.is_set():
+                unsent = claims[index:]
+                break
+            _record(db, policy, stats, claim, delivery.send(client, claim))
+    else:
+        futures = {senders.submit(_send, client, claim, halt): claim for claim in claims}
+        for future in as_completed(futures):
+            result = future.result()
+            if result is None:
+                unsent.append(futures[future])
+            else:
+                _record(db, policy, stats, futures[future], result)
+    if unsent:
         with db.transaction() as session:
-            status = service.record_result(session, claim, result, policy)
-        stats.attempts += 1
-        outcome = f"HTTP {result.status_code}" if result.status_code else result.error
-        if status is None:
-            stats.lost_leases += 1
-            log.warning(
-                "webhook delivery %s event %s to %s: %s; lease lost, result not recorded",
-                claim.delivery_id,
-                claim.event_id,
-                claim.endpoint_id,
-                outcome,
-            )
-        elif status == DELIVERED:
-            stats.delivered += 1
-            log.info(
-                "webhook delivery %s event %s to %s: %s, delivered (attempt %d)",
-                claim.delivery_id,
-                claim.event_id,
-                claim.endpoint_id,
-                outcome,
-                claim.attempts + 1,
-            )
-        elif status == DEAD:
-            stats.dead += 1
-            log.warning(
-                "webhook delivery %s event %s to %s: %s, dead after %d attempts",
-                claim.delivery_id,
-                claim.event_id,
-                claim.endpoint_id,
-                outcome,
-                claim.attempts + 1,
-            )
-        else:
-            stats.failed += 1
-            log.info(
-                "webhook delivery %s event %s to %s: %s, will retry (attempt %d)",
-                claim.delivery_id,
-                claim.event_id,
-                claim.endpoint_id,
-                outcome,
-                claim.attempts + 1,
-            )
+            service.release(session, unsent)
     return done_by_jobs + dispatched + len(claims)
+
+
+def _send(
+    client: httpx.Client, claim: service.Claim, stop: threading.Event
+) -> service.AttemptResult | None:
+    """Send one delivery, unless the worker is stopping (None: hand it back unsent)."""
+    return None if stop.is_set() else delivery.send(client, claim)
+
+
+def _record(
+    db: Database,
+    policy: RetryPolicy,
+    stats: WorkerStats,
+    claim: service.Claim,
+    result: service.AttemptResult,
+) -> None:
+    with db.transaction() as session:
+        status = service.record_result(session, claim, result, policy)
+    stats.attempts += 1
+    outcome = f"HTTP {result.status_code}" if result.status_code else result.error
+    if status is None:
+        stats.lost_leases += 1
+        log.warning(
+            "webhook delivery %s event %s to %s: %s; lease lost, result not recorded",
+            claim.delivery_id,
+            claim.event_id,
+            claim.endpoint_id,
+            outcome,
+        )
+    elif status == DELIVERED:
+        stats.delivered += 1
+        log.info(
+            "webhook delivery %s event %s to %s: %s, delivered (attempt %d)",
+            claim.delivery_id,
+            claim.event_id,
+            claim.endpoint_id,
+            outcome,
+            claim.attempts + 1,
+        )
+    elif status == DEAD:
+        stats.dead += 1
+        log.warning(
+            "webhook delivery %s event %s to %s: %s, dead after %d attempts",
+            claim.delivery_id,
+            claim.event_id,
+            claim.endpoint_id,
+            outcome,
+            claim.attempts + 1,
+        )
+    else:
+        stats.failed += 1
+        log.info(
+            "webhook delivery %s event %s to %s: %s, will retry (attempt %d)",
+            claim.delivery_id,
+            claim.event_id,
+            claim.endpoint_id,
+            outcome,
+            claim.attempts + 1,
+        )
 
 
 _last_run: dict[str, datetime] = {}
@@ -207,10 +248,16 @@ def _loop(db: Database, settings: Settings, *, once: bool, stop: threading.Event
     pause = settings.worker_poll_seconds
     timeout = httpx.Timeout(settings.webhook_timeout_seconds)
     log.info("webhook worker started (poll every %.1fs)", settings.worker_poll_seconds)
-    with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+    limits = httpx.Limits(max_connections=max(10, settings.webhook_concurrency))
+    with (
+        httpx.Client(timeout=timeout, follow_redirects=False, limits=limits) as client,
+        ThreadPoolExecutor(
+            settings.webhook_concurrency, thread_name_prefix="midway-webhook"
+        ) as senders,
+    ):
         while not stop.is_set():
             try:
-                found = run_round(db, settings, client, stats, stop)
+                found = run_round(db, settings, client, stats, stop, senders)
             except Exception:
                 if once:
                     raise

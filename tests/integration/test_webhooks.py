@@ -10,6 +10,7 @@ import json
 import random
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -60,6 +61,21 @@ class Receiver:
     secrets: dict[str, str] = field(default_factory=dict)
     arrived: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    delays: dict[str, float] = field(default_factory=dict)
+    in_flight: int = 0
+    peak: int = 0
+
+    def wait(self, path: str) -> None:
+        """Hold a request to a slow path, counting how many are held at once."""
+        delay = self.delays.get(path)
+        if not delay:
+            return
+        with self.lock:
+            self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
+        time.sleep(delay)
+        with self.lock:
+            self.in_flight -= 1
 
     def url(self, path: str) -> str:
         host, port = self.server.server_address[:2]
@@ -102,6 +118,7 @@ def receiver() -> Iterator[Receiver]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             headers = {k.lower(): v for k, v in self.headers.items()}
+            state.wait(self.path)
             status, extra = state.reply(self.path, headers, body)
             self.send_response(status)
             for name, value in extra.items():
@@ -327,6 +344,21 @@ def test_always_failing_goes_dead_then_manual_redelivery(db, api, make_actor, re
     last = receiver.at("/down")[-1]
     assert last.headers["webhook-id"] == event_id and last.verified
     assert merchant.post(f"/v1/webhook-deliveries/{original['id']}/redeliver").status_code == 200
+
+
+@pytest.mark.parametrize(("concurrency", "peak"), [(6, 6), (1, 1)])
+def test_a_slow_endpoint_is_sent_to_concurrently(db, api, make_actor, receiver, concurrency, peak):
+    """One worker sends up to ``webhook_concurrency`` deliveries at once; each is recorded."""
+    merchant = make_actor("merchant", "Acme")
+    endpoint = register(merchant, receiver, "/slow")
+    receiver.delays["/slow"] = 0.3
+    for n in range(6):
+        emit_event(db, "task.created", merchant.id, n=n)
+    stats = work(db, webhook_concurrency=concurrency)
+    assert stats.delivered == 6
+    assert receiver.peak == peak
+    assert sorted(r.json["data"]["n"] for r in receiver.at("/slow")) == list(range(6))
+    assert len(deliveries(merchant, endpoint["id"], "delivered")) == 6
 
 
 def test_retry_after_is_honoured_and_time_is_driven_by_now(db, api, make_actor, receiver):
