@@ -461,8 +461,9 @@ def test_charges_total_for_cost_per_order(month: tuple[Month, Any, Any], db: Dat
     # orders 10.00 + extra 3.00 + kitting 1.80 + labeling 1.00 + fragile 1.20 + carrier 27.75
     # + markup 2.78 = 47.53
     assert orders == D("47.53")
-    # every charge before credits and minimum: 59.64 + 27.75 + 2.78
-    assert fees == D("90.17")
+    # the provider's fees: the service charges only (59.64), not the carrier pass-through
+    # (27.75 + 2.78) nor the minimum's shortfall (40.36), nor the -5.00 credit
+    assert fees == D("59.64")
     assert nothing is None
 
 

@@ -30,9 +30,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
-from sqlalchemy import Text, cast, select
+from sqlalchemy import Text, cast, func, select, text
 from sqlalchemy.orm import Session
 
 from midway.billing.window import RawTime, Window, fetch
@@ -56,6 +57,10 @@ from midway.core.rating import (
 )
 from midway.events.models import Event
 from midway.inventory.models import StockBalance, StockMovement
+
+# The ledger rows that change on hand, written as the partial index on them is (a database
+# uses a partial index only when the query repeats its condition literally).
+ON_HAND_CHANGES = text("stock_movements.on_hand_delta <> 0")
 
 
 @dataclass(frozen=True)
@@ -233,6 +238,7 @@ def _receiving(
             StockMovement.merchant_id == scope.merchant_id,
             StockMovement.facility_id.in_(scope.facility_ids),
             StockMovement.kind == "receipt",
+            ON_HAND_CHANGES,
             StockMovement.created_at >= window.earliest,
             StockMovement.created_at < window.latest,
         ),
@@ -328,9 +334,19 @@ def _ledger(
     """On hand per SKU when the period starts, the arrivals from the lookback on (they date
     the stock), and each day's net change and the removals of the period.
 
-    The opening quantity is the balance now less every change since the start: balance and
-    ledger are written together, and this reads only the recent ledger, not all of it."""
-    start = clock.window.bounds[facility_id][0]
+    Set-based: the opening quantity is the balance now less the change since the start (one
+    grouped sum: balance and ledger are written together, so only the recent ledger is
+    read); each local day's net change is one grouped sum; only the arrivals come back as
+    rows, and of the removals only their ids (the refs of the storage lines)."""
+    window = clock.window
+    start, end = window.bounds[facility_id]
+    first, last = window.day_range[facility_id]
+    zone = window.zones[facility_id]
+    changes = (
+        StockMovement.merchant_id == scope.merchant_id,
+        StockMovement.facility_id == facility_id,
+        ON_HAND_CHANGES,
+    )
     balances = dict(
         fetch(
             session,
@@ -340,7 +356,38 @@ def _ledger(
             ),
         )
     )
-    rows = fetch(
+    since_start = dict(
+        fetch(
+            session,
+            select(StockMovement.sku, func.sum(StockMovement.on_hand_delta))
+            .where(*changes, StockMovement.created_at >= start)
+            .group_by(StockMovement.sku),
+        )
+    )
+    ledger = _Ledger()
+    ledger.opening = {
+        sku: balances.get(sku, 0) - int(since_start.get(sku) or 0)
+        for sku in set(balances) | set(since_start)
+    }
+    day = first
+    while day <= last:
+        low = max(start, _local_midnight(day, zone))
+        day_after = day + timedelta(days=1)
+        high = min(end, _local_midnight(day_after, zone))
+        if low < high:
+            for sku, delta in fetch(
+                session,
+                select(StockMovement.sku, func.sum(StockMovement.on_hand_delta))
+                .where(*changes, StockMovement.created_at >= low, StockMovement.created_at < high)
+                .group_by(StockMovement.sku),
+            ):
+                if delta:
+                    ledger.net[sku][day] = int(delta)
+        day = day_after
+    # Arrivals date the stock: those of the lookback (before the period they only date the
+    # opening stock) and of the period.
+    find = clock.day_finder(facility_id)
+    for row_id, sku, delta, created_at in fetch(
         session,
         select(
             StockMovement.id,
@@ -348,36 +395,28 @@ def _ledger(
             StockMovement.on_hand_delta,
             clock.column(StockMovement.created_at),
         ).where(
-            StockMovement.merchant_id == scope.merchant_id,
-            StockMovement.facility_id == facility_id,
-            StockMovement.on_hand_delta != 0,
+            *changes,
+            StockMovement.on_hand_delta > 0,
             StockMovement.created_at >= start - timedelta(days=lookback + 1),
+            StockMovement.created_at < end,
         ),
-    )
-    ledger = _Ledger()
-    since_start: dict[str, int] = defaultdict(int)
-    raw_start, raw_end = clock.bounds[facility_id]
-    day = clock.day_finder(facility_id)
-    net, arrivals, removals = ledger.net, ledger.arrivals, ledger.removals
-    for row_id, sku, delta, created_at in rows:
-        if created_at >= raw_start:
-            since_start[sku] += delta
-            if created_at >= raw_end:
-                continue
-            on = day(created_at)
-            days = net[sku]
-            days[on] = days.get(on, 0) + delta
-            if delta > 0:
-                arrivals[sku].append(StockChange(on, delta, row_id))
-            else:
-                removals[sku].append(row_id)
-        elif delta > 0:  # before the period only arrivals matter: they date the opening stock
-            arrivals[sku].append(StockChange(day(created_at), delta, row_id))
-    ledger.opening = {
-        sku: balances.get(sku, 0) - since_start.get(sku, 0)
-        for sku in set(balances) | set(since_start)
-    }
+    ):
+        ledger.arrivals[sku].append(StockChange(find(created_at), delta, row_id))
+    for row_id, sku in fetch(
+        session,
+        select(StockMovement.id, StockMovement.sku).where(
+            *changes,
+            StockMovement.on_hand_delta < 0,
+            StockMovement.created_at >= start,
+            StockMovement.created_at < end,
+        ),
+    ):
+        ledger.removals[sku].append(row_id)
     return ledger
+
+
+def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
 
 
 def _returns(session: Session, scope: Scope, clock: RawTime, tally: Tally, owners: Owners) -> None:
@@ -386,7 +425,7 @@ def _returns(session: Session, scope: Scope, clock: RawTime, tally: Tally, owner
     rows = fetch(
         session,
         select(Event.id, cast(Event.data, Text)).where(
-            Event.merchant_id == scope.merchant_id, Event.type == "return.received"
+            Event.merchant_id == scope.merchant_id, text("events.type = 'return.received'")
         ),
     )
     events: list[str] = []
@@ -394,8 +433,8 @@ def _returns(session: Session, scope: Scope, clock: RawTime, tally: Tally, owner
     unit_events: list[str] = []
     unit_returns: list[str] = []
     units = 0
-    for event_id, text in rows:
-        data = orjson.loads(text)
+    for event_id, body in rows:
+        data = orjson.loads(body)
         if data.get("agreement_id") != scope.agreement_id:
             continue
         facility_id = data.get("facility_id")

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from sqlalchemy import Text, cast, select
+from sqlalchemy import Text, cast, select, text
 from sqlalchemy.orm import Session
 
 from midway.billing.meter import Metered, Owners, Scope, SkuFacts, Tally
@@ -34,14 +34,38 @@ from midway.tasks.models import Task
 TASK_CHARGES = (BRANDED_INSERTS, KITTING, LABELING)
 SHIPMENT_CODES = (FULFILLMENT_ORDER, FULFILLMENT_EXTRA_UNIT)
 _CHUNK = 500
+# Written as the partial index on done tasks is (see ON_HAND_CHANGES in the meter).
+TASK_DONE = text("tasks.status = 'done'")
 
-# (shipment id, lines, carrier charge, currency, units)
-Parcel = tuple[str, list[dict[str, Any]], Any, str | None, int]
+# (shipment id, units, units of each special-handling tag, carrier charge, currency)
+Parcel = tuple[str, int, tuple[int, ...], Any, str | None]
 
 
-def _parcel(parcel_id: str, text: str, charge: Any, currency: str | None) -> Parcel:
-    lines = orjson.loads(text)
-    return (parcel_id, lines, charge, currency, sum(int(x["quantity"]) for x in lines))
+class _Tags:
+    """The special-handling tags billed, and which of them each SKU carries (by position)."""
+
+    def __init__(self, codes: list[str], skus: Mapping[str, SkuFacts]) -> None:
+        self.codes = codes
+        tags = [code[len(SPECIAL_HANDLING_PREFIX) :] for code in codes]
+        self.of_sku: dict[str, tuple[int, ...]] = {}
+        for sku, facts in skus.items():
+            marks = tuple(k for k, tag in enumerate(tags) if tag in facts.tags)
+            if marks:
+                self.of_sku[sku] = marks
+
+    def parcel(self, parcel_id: str, text: str, charge: Any, currency: str | None) -> Parcel:
+        """A parcel from its stored lines: its units, and its units of each tag."""
+        units = 0
+        counts = [0] * len(self.codes)
+        of_sku = self.of_sku
+        for line in orjson.loads(text):
+            quantity = int(line["quantity"])
+            units += quantity
+            marks = of_sku.get(line["sku"]) if of_sku else None
+            if marks:
+                for k in marks:
+                    counts[k] += quantity
+        return (parcel_id, units, tuple(counts), charge, currency)
 
 
 def shipments(
@@ -56,7 +80,8 @@ def shipments(
     carrier: bool,
 ) -> None:
     """Meter the agreement's parcels of the period."""
-    current, earlier = _parcels(session, scope, clock)
+    tags = _Tags(sorted(c for c in codes if c.startswith(SPECIAL_HANDLING_PREFIX)), skus)
+    current, earlier = _parcels(session, scope, clock, tags)
     fees = owners.provider("packing") and bool(codes & set(SHIPMENT_CODES))
     included = scope.card.included_units
     orders: list[str] = []
@@ -64,8 +89,10 @@ def shipments(
     extra_parcels: list[str] = []
     for fo_id, parcels in current.items() if fees else ():
         before_parcels = earlier.get(fo_id)
-        now = sum(p[4] for p in parcels)
-        before = sum(p[4] for p in before_parcels) if before_parcels else 0
+        now = 0
+        for parcel in parcels:
+            now += parcel[1]
+        before = sum(p[1] for p in before_parcels) if before_parcels else 0
         if not before_parcels:
             orders.append(fo_id)
         more = max(0, before + now - included) - max(0, before - included)
@@ -80,14 +107,14 @@ def shipments(
             extra,
             {"shipments": extra_parcels},
         )
-    for code in sorted(c for c in codes if c.startswith(SPECIAL_HANDLING_PREFIX)):
-        _handling(tally, scope, code, current, earlier, skus)
+    for k, code in enumerate(tags.codes):
+        _handling(tally, scope, code, k, current, earlier)
     if carrier:
         _carrier(result, scope, current)
 
 
 def _parcels(
-    session: Session, scope: Scope, clock: RawTime
+    session: Session, scope: Scope, clock: RawTime, tags: _Tags
 ) -> tuple[dict[str, list[Parcel]], dict[str, list[Parcel]]]:
     """Parcels of the period by fulfillment order, and those shipped before it for the same
     orders (only orders created before the period can have any)."""
@@ -117,18 +144,13 @@ def _parcels(
     earlier: dict[str, list[Parcel]] = defaultdict(list)
     older: set[str] = set()
     bounds = clock.bounds
-    loads = orjson.loads
-    for fo_id, parcel_id, text, charge, currency, facility_id, shipped, created in rows:
+    parcel_of = tags.parcel
+    for fo_id, parcel_id, lines, charge, currency, facility_id, shipped, created in rows:
         start, end = bounds[facility_id]
-        lines = loads(text)
-        units = 0
-        for line in lines:
-            units += int(line["quantity"])
-        parcel = (parcel_id, lines, charge, currency, units)
         if shipped < start:
-            earlier[fo_id].append(parcel)
+            earlier[fo_id].append(parcel_of(parcel_id, lines, charge, currency))
         elif shipped < end:
-            current[fo_id].append(parcel)
+            current[fo_id].append(parcel_of(parcel_id, lines, charge, currency))
             if created < start:
                 older.add(fo_id)
     # Without the join: these orders are known to be the agreement's, and the database
@@ -143,7 +165,7 @@ def _parcels(
                 Shipment.shipped_at < window.earliest,
             ),
         ):
-            earlier[fo_id].append(_parcel(parcel_id, lines, charge, currency))
+            earlier[fo_id].append(parcel_of(parcel_id, lines, charge, currency))
     return current, earlier
 
 
@@ -151,31 +173,26 @@ def _handling(
     tally: Tally,
     scope: Scope,
     code: str,
+    k: int,
     current: Mapping[str, list[Parcel]],
     earlier: Mapping[str, list[Parcel]],
-    skus: Mapping[str, SkuFacts],
 ) -> None:
-    tag = code[len(SPECIAL_HANDLING_PREFIX) :]
-    marked = frozenset(sku for sku, facts in skus.items() if tag in facts.tags)
+    """Special handling of the ``k``-th billed tag: per unit of it shipped in the period, or
+    per order, once, in the period of the order's first parcel with such units."""
     per_order = scope.card.charges[code].unit == "order"
-
-    def tagged(parcel: Parcel) -> int:
-        return sum(int(x["quantity"]) for x in parcel[1] if x["sku"] in marked)
-
     quantity = 0
     parcels_with_tag: list[str] = []
     for fo_id, parcels in current.items():
-        counts = [(p[0], tagged(p)) for p in parcels]
-        ids = [pid for pid, n in counts if n]
+        ids = [p[0] for p in parcels if p[2][k]]
         if not ids:
             continue
         if per_order:
-            if any(tagged(p) for p in earlier.get(fo_id, ())):
+            if any(p[2][k] for p in earlier.get(fo_id, ())):
                 continue
             quantity += 1
             ids = ids[:1]
         else:
-            quantity += sum(n for _, n in counts)
+            quantity += sum(p[2][k] for p in parcels)
         parcels_with_tag.extend(ids)
     if quantity:
         tally.add(code, quantity, {"shipments": parcels_with_tag})
@@ -186,7 +203,7 @@ def _carrier(result: Metered, scope: Scope, current: Mapping[str, list[Parcel]])
     cost = Decimal(0)
     ids: list[str] = []
     for parcels in current.values():
-        for parcel_id, _, charge, parcel_currency, _ in parcels:
+        for parcel_id, _, _, charge, parcel_currency in parcels:
             if charge is None:
                 continue
             if parcel_currency != currency:
@@ -207,41 +224,38 @@ def _carrier(result: Metered, scope: Scope, current: Mapping[str, list[Parcel]])
 
 
 def tasks(session: Session, scope: Scope, clock: RawTime, tally: Tally, wanted: set[str]) -> None:
-    """Meter the provider's value-added tasks done in the period."""
-    window = clock.window
+    """Meter the provider's value-added tasks done in the period (each facility's month is
+    selected in SQL; per-order charges read only the task ids)."""
     processes = [p for p in TASK_CHARGES if p in wanted]
-    per_unit = {p for p in processes if scope.card.charges[p].unit == "unit"}
-    rows = fetch(
-        session,
-        select(
-            Task.id,
-            Task.process,
-            Task.fulfillment_order_id,
-            cast(Task.skus, Text),
-            FulfillmentOrder.facility_id,
-            clock.column(Task.completed_at),
-        )
-        .join(FulfillmentOrder, FulfillmentOrder.id == Task.fulfillment_order_id)
-        .where(
-            FulfillmentOrder.agreement_id == scope.agreement_id,
-            Task.process.in_(processes),
-            Task.owner == "provider",
-            Task.status == "done",
-            Task.completed_at >= window.earliest,
-            Task.completed_at < window.latest,
-        ),
-    )
-    by_order: dict[str, list[str]] = {p: [] for p in processes}
+    per_unit = [p for p in processes if scope.card.charges[p].unit == "unit"]
+    per_order = [p for p in processes if p not in per_unit]
+    by_order: dict[str, list[str]] = {p: [] for p in per_order}
     unit_tasks: list[tuple[str, str, str, list[str]]] = []
-    bounds = clock.bounds
-    for task_id, process, fo_id, task_skus, facility_id, completed in rows:
-        start, end = bounds[facility_id]
-        if not start <= completed < end:
-            continue
-        if process in per_unit:
-            unit_tasks.append((task_id, process, fo_id, orjson.loads(task_skus)))
-        else:
-            by_order[process].append(task_id)
+    for facility_id, (start, end) in clock.window.bounds.items():
+        where = (
+            FulfillmentOrder.agreement_id == scope.agreement_id,
+            FulfillmentOrder.facility_id == facility_id,
+            Task.owner == "provider",
+            TASK_DONE,
+            Task.completed_at >= start,
+            Task.completed_at < end,
+        )
+        if per_order:
+            query = select(Task.id, Task.process).join(
+                FulfillmentOrder, FulfillmentOrder.id == Task.fulfillment_order_id
+            )
+            for task_id, process in fetch(
+                session, query.where(*where, Task.process.in_(per_order))
+            ):
+                by_order[process].append(task_id)
+        if per_unit:
+            units_query = select(
+                Task.id, Task.process, Task.fulfillment_order_id, cast(Task.skus, Text)
+            ).join(FulfillmentOrder, FulfillmentOrder.id == Task.fulfillment_order_id)
+            for task_id, process, fo_id, task_skus in fetch(
+                session, units_query.where(*where, Task.process.in_(per_unit))
+            ):
+                unit_tasks.append((task_id, process, fo_id, orjson.loads(task_skus)))
     for process, ids in by_order.items():
         if ids:
             tally.add(process, len(ids), {"tasks": ids})

@@ -363,55 +363,69 @@ def charges_total(
     unit, inserts, kitting, labeling, special handling and carrier pass-through with its
     markup — what cost per order divides by the orders shipped. Dates mean midnight UTC.
     None when the agreement or its rate card is missing or invalid (no figure to divide)."""
-    return _total(session, agreement_id, start, end, order_driven=True)
+    return _total(session, agreement_id, (start, end), order_driven=True)
 
 
 def fees_total(
     session: Session, agreement_id: str, start: datetime | date, end: datetime | date
 ) -> Decimal | None:
-    """Every charge of the agreement for [start, end) before SLA credits and without the
-    monthly minimum (receiving, storage, fulfillment, value-added services, returns, carrier
-    pass-through): the base of credits written as a percentage of the period's fees."""
-    return _total(session, agreement_id, start, end, order_driven=False)
+    """The provider's fees for [start, end): every service charge of the rate card
+    (receiving, storage, fulfillment, value-added services, special handling, returns) before
+    SLA credits. Not the carrier pass-through nor its markup (postage billed on, not a fee for
+    the provider's work) and not the monthly minimum's shortfall. The base of SLA credits,
+    caps and rewards written as a percentage of the period's fees. None as for
+    :func:`charges_total`."""
+    return _total(session, agreement_id, (start, end), order_driven=False)
+
+
+def period_fees(session: Session, agreement_id: str, period: str) -> Decimal | None:
+    """:func:`fees_total` of the invoice month ``period`` (``YYYY-MM`` in each facility's
+    local time, as the invoice counts it): the sum of the month's service lines."""
+    return _total(session, agreement_id, period, order_driven=False)
 
 
 def _total(
     session: Session,
     agreement_id: str,
-    start: datetime | date,
-    end: datetime | date,
+    span: str | tuple[datetime | date, datetime | date],
     *,
     order_driven: bool,
 ) -> Decimal | None:
     agreement = session.get(Agreement, agreement_id)
     if agreement is None:
         return None
-    low, high = _instant(start), _instant(end)
-    if high <= low:
-        return Decimal(0)
-    version = session.scalars(
-        select(AgreementVersion)
-        .where(
-            AgreementVersion.agreement_id == agreement_id,
-            AgreementVersion.status.in_(("active", "superseded")),
-            AgreementVersion.decided_at < high,
-        )
-        .order_by(AgreementVersion.version.desc())
-        .limit(1)
-    ).first()
-    if version is None or not version.rate_card:
-        return None
-    try:
-        terms = _parsed(agreement, version, _facilities(session, version))
-    except (DomainError, MidwayError):  # a bad stored card gives no figure, not a broken KPI
-        return None
+    if isinstance(span, str):
+        try:
+            terms, window = terms_for(session, agreement, span)
+        except (DomainError, MidwayError):  # no usable version: no figure, not a broken KPI
+            return None
+    else:
+        low, high = _instant(span[0]), _instant(span[1])
+        if high <= low:
+            return Decimal(0)
+        version = session.scalars(
+            select(AgreementVersion)
+            .where(
+                AgreementVersion.agreement_id == agreement_id,
+                AgreementVersion.status.in_(("active", "superseded")),
+                AgreementVersion.decided_at < high,
+            )
+            .order_by(AgreementVersion.version.desc())
+            .limit(1)
+        ).first()
+        if version is None or not version.rate_card:
+            return None
+        try:
+            terms = _parsed(agreement, version, _facilities(session, version))
+        except (DomainError, MidwayError):  # a bad stored card gives no figure
+            return None
+        window = instant_window(low, high, terms.facilities)
     codes = frozenset(
         c
         for c in terms.card.charges
         if not order_driven or c in ORDER_CODES or c.startswith(SPECIAL_HANDLING_PREFIX)
     )
-    window = instant_window(low, high, terms.facilities)
-    metered = meter(session, terms.scope(), window, codes=codes)
+    metered = meter(session, terms.scope(), window, codes=codes, carrier=order_driven)
     result = draft(
         terms.card,
         metered.usage,
@@ -419,7 +433,8 @@ def _total(
         carrier_shipments=metered.carrier_shipments,
         carrier_refs=metered.carrier_refs,
     )
-    total = sum((ln.amount for ln in result.lines if ln.kind != "minimum"), Decimal(0))
+    counted = ("charge", "pass_through") if order_driven else ("charge",)
+    total = sum((ln.amount for ln in result.lines if ln.kind in counted), Decimal(0))
     return round_money(total, terms.card.currency)
 
 

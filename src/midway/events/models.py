@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from midway.db import Base
@@ -19,6 +19,13 @@ class Event(Base):
         Index("ix_events_merchant_seq", "merchant_id", "seq"),
         Index("ix_events_provider_seq", "provider_id", "seq"),
         Index("ix_events_undispatched", "dispatched", "seq"),
+        # The billing meter's read of returns received (no other event type pays for it).
+        Index(
+            "ix_events_return_received",
+            "merchant_id",
+            sqlite_where=text("type = 'return.received'"),
+            postgresql_where=text("type = 'return.received'"),
+        ),
     )
 
     seq: Mapped[int] = mapped_column(

@@ -22,7 +22,7 @@ class IncidentIn(StrictModel):
 
     kind: str = Field(
         description="damaged_inbound, short_shipment, mis_pick, wrong_item, "
-        "address_invalid, lost_in_transit, stockout, urgent_reorder"
+        "damaged_outbound, address_invalid, lost_in_transit, stockout, urgent_reorder"
     )
     summary: str = Field(min_length=1, max_length=4000)
     fulfillment_order_id: str | None = None

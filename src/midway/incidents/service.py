@@ -19,9 +19,11 @@ from midway.incidents.models import Incident, IncidentMessage
 from midway.orders.models import Order
 from midway.principal import Principal
 
-# "wrong_item" is reported as its own kind but owned like a mis-pick.
-KINDS = (*EXCEPTION_KINDS, "wrong_item")
-_PROCESS = {"wrong_item": "mis_pick"}
+# Kinds reported on their own but owned through a matrix process: "wrong_item" like a mis-pick;
+# "damaged_outbound" (the order arrived damaged because of how it was packed: not transit
+# damage, which the carrier answers for) by whoever owns packing.
+KINDS = (*EXCEPTION_KINDS, "wrong_item", "damaged_outbound")
+_PROCESS = {"wrong_item": "mis_pick", "damaged_outbound": "packing"}
 
 
 def open_incident(

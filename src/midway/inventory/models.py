@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Index, Integer, String
+from sqlalchemy import BigInteger, CheckConstraint, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from midway.db import Base
@@ -34,6 +34,18 @@ class StockMovement(Base):
     __tablename__ = "stock_movements"
     __table_args__ = (
         Index("ix_stock_movements_lookup", "merchant_id", "sku", "facility_id", "id"),
+        # The billing meter's reads by period (receipts, storage); reservations, which do
+        # not change on hand, stay out of it.
+        Index(
+            "ix_stock_movements_on_hand_period",
+            "merchant_id",
+            "facility_id",
+            "created_at",
+            "sku",
+            "on_hand_delta",
+            sqlite_where=text("on_hand_delta <> 0"),
+            postgresql_where=text("on_hand_delta <> 0"),
+        ),
         CheckConstraint(
             "kind IN ('receipt', 'adjustment', 'reservation', 'release', 'shipment', 'return',"
             " 'count', 'transfer')",

@@ -32,9 +32,10 @@ from midway.sla.calendars import CalendarCache, subtract_business_hours
 from midway.sla.models import SlaClock, SlaCursor
 
 CURSOR = "sla_engine"
-# Incident kinds that make the order they concern inaccurate (once confirmed) or damaged.
+# Incident kinds that make the order they concern inaccurate (once confirmed) or damaged
+# (kinds the incidents feature accepts; see midway.incidents.service.KINDS).
 ACCURACY_KINDS = frozenset(("mis_pick", "wrong_item", "short_shipment"))
-DAMAGE_KINDS = frozenset(("damaged_outbound", "damaged_goods"))
+DAMAGE_KINDS = frozenset(("damaged_outbound",))
 _DEFAULT_CALENDAR = BusinessCalendar(timezone="UTC", cutoff=datetime.min.time().replace(hour=14))
 
 

@@ -42,13 +42,24 @@ class Measured:
 
 
 def fees_of(session: Session, agreement_id: str, window: Period) -> Decimal | None:
-    """The period's fees before SLA credits, from the billing module when it is installed."""
+    """The provider's fees of the window (service charges before SLA credits, without
+    carrier pass-through and the minimum), from the billing module when it is installed. A
+    month's fees are those of its invoice (the month in each facility's local time), so a
+    credit of N % of the fees is N % of the service lines of the invoice it lands on; a week's
+    are those of its UTC range."""
     try:
         billing = importlib.import_module("midway.billing.service")
     except ModuleNotFoundError:
         return None
-    total = billing.charges_total(session, agreement_id, window.start, window.end)
+    if _is_month(window.label):
+        total = billing.period_fees(session, agreement_id, window.label)
+    else:
+        total = billing.fees_total(session, agreement_id, window.start, window.end)
     return None if total is None else Decimal(total)
+
+
+def _is_month(label: str) -> bool:
+    return len(label) == 7 and label[4] == "-" and label.replace("-", "").isdigit()
 
 
 def _windows(term: SlaTerm, month: Period) -> list[Period]:
