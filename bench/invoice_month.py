@@ -7,7 +7,10 @@ agreement with a full rate card, 1,000 SKUs (quick: 200) with opening stock on 1
 and four replenishments in October; per order one fulfillment order with 1-3 lines, a
 parcel (1 % of orders split, the first parcel on 30 September), ledger reservation and
 shipment rows, picking, labeling, kitting and branded-insert tasks, a shipment event, and
-for 1 % of orders a ``return.received`` event. About 11 rows per order in all.
+for 1 % of orders a ``return.received`` event. About 11 rows per order in all. The orders are
+written in the order they ship (a live hub appends its records as things happen); an earlier
+version cycled the ship day with the order number, which no live system does and which
+scatters every time-range index read across the whole table.
 
 Measured: ``billing.service.create_invoice`` in one transaction, end to end: metering every
 source (storage replayed first in, first out from the whole ledger), rating, SLA credits, and

@@ -24,7 +24,7 @@ from __future__ import annotations
 import gc
 import math
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -238,7 +238,6 @@ def _receiving(
             StockMovement.merchant_id == scope.merchant_id,
             StockMovement.facility_id.in_(scope.facility_ids),
             StockMovement.kind == "receipt",
-            ON_HAND_CHANGES,
             StockMovement.created_at >= window.earliest,
             StockMovement.created_at < window.latest,
         ),
@@ -356,34 +355,37 @@ def _ledger(
             ),
         )
     )
-    since_start = dict(
-        fetch(
+
+    def sums(low: datetime, high: datetime) -> Sequence[Any]:
+        # A closed range on created_at, always: SQLite has no statistics on value ranges and
+        # would otherwise walk another index to save the grouping sort.
+        return fetch(
             session,
             select(StockMovement.sku, func.sum(StockMovement.on_hand_delta))
-            .where(*changes, StockMovement.created_at >= start)
+            .where(*changes, StockMovement.created_at >= low, StockMovement.created_at < high)
             .group_by(StockMovement.sku),
         )
-    )
+
     ledger = _Ledger()
-    ledger.opening = {
-        sku: balances.get(sku, 0) - int(since_start.get(sku) or 0)
-        for sku in set(balances) | set(since_start)
-    }
+    since_start: dict[str, int] = defaultdict(int)
+    for sku, delta in sums(end, _FAR_FUTURE):
+        since_start[sku] += int(delta)
     day = first
-    while day <= last:
+    while True:
         low = max(start, _local_midnight(day, zone))
         day_after = day + timedelta(days=1)
         high = min(end, _local_midnight(day_after, zone))
-        if low < high:
-            for sku, delta in fetch(
-                session,
-                select(StockMovement.sku, func.sum(StockMovement.on_hand_delta))
-                .where(*changes, StockMovement.created_at >= low, StockMovement.created_at < high)
-                .group_by(StockMovement.sku),
-            ):
-                if delta:
-                    ledger.net[sku][day] = int(delta)
+        if low >= high:
+            break
+        for sku, delta in sums(low, high):
+            since_start[sku] += int(delta)
+            if delta and day <= last:
+                ledger.net[sku][day] = int(delta)
         day = day_after
+    ledger.opening = {
+        sku: balances.get(sku, 0) - since_start.get(sku, 0)
+        for sku in set(balances) | set(since_start)
+    }
     # Arrivals date the stock: those of the lookback (before the period they only date the
     # opening stock) and of the period.
     find = clock.day_finder(facility_id)
@@ -413,6 +415,9 @@ def _ledger(
     ):
         ledger.removals[sku].append(row_id)
     return ledger
+
+
+_FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
