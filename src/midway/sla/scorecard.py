@@ -29,6 +29,7 @@ from midway.sla.terms import TermsCache, rate_card_currency, version_terms
 TREND_MONTHS = 3
 DEFAULT_CURRENCY = "USD"
 _ZERO = Decimal(0)
+_NO_MONEY = Decimal("0.00")  # shown like the credits and rewards
 
 
 @dataclass(frozen=True)
@@ -208,6 +209,8 @@ def build(session: Session, agreement_id: str, period: str) -> dict[str, Any]:
                 "credit": str(credit),
                 "reward": str(reward),
                 "earn_back": str(earn_back[0]),
+                "earn_back_of": earn_back[1],
+                "earn_back_refs": list(earn_back[2]),
                 "currency": term.credits.currency or currency_default,
                 "credit_parts": [
                     {"code": c, "description": d, "amount": str(a)}
@@ -232,11 +235,16 @@ def build(session: Session, agreement_id: str, period: str) -> dict[str, Any]:
 
 def _earn_back(
     book: _Book, term: SlaTerm, month: Period, provider_owned: bool
-) -> tuple[Decimal, str | None]:
-    """The credit of N months ago paid back, when every month since has passed."""
+) -> tuple[Decimal, str | None, tuple[str, ...]]:
+    """The credit of N months ago paid back when each of the N months since passed: (amount,
+    the month it was owed for, the failing items behind it).
+
+    A month passes when the provider's items were counted in at least one of its windows and
+    no window failed: a month with nothing counted proves nothing, so it earns nothing back
+    (and a credit that is not earned back in time stays owed)."""
     periods = term.credits.earn_back_periods
     if not periods:
-        return _ZERO, None
+        return _NO_MONEY, None, ()
     label = month.label
     since = []
     for _ in range(periods):
@@ -245,10 +253,14 @@ def _earn_back(
     origin = month_period(label)
     for later in since:
         measured, _money_unused = _term_month(book, term, later, provider_owned)
-        if not all(_passed(term, m.provider_result) is not False for m in measured):
-            return _ZERO, None
-    _measured, money = _term_month(book, term, origin, provider_owned)
-    return sum((o.credit for o in money), _ZERO), origin.label
+        verdicts = [_passed(term, m.provider_result) for m in measured]
+        if False in verdicts or True not in verdicts:
+            return _NO_MONEY, None, ()
+    measured, money = _term_month(book, term, origin, provider_owned)
+    credit = sum((o.credit for o in money), _ZERO)
+    if not credit:
+        return _NO_MONEY, None, ()
+    return credit, origin.label, tuple(r for m in measured for r in m.failed_refs)
 
 
 def scorecard(
@@ -296,11 +308,11 @@ def credit_lines(session: Session, agreement_id: str, period: str) -> list[Credi
             lines.append(
                 CreditLine(
                     code=f"sla_earn_back.{term['code']}",
-                    description=f"SLA credit earned back, {term['metric']}: target met in "
-                    f"every month since",
+                    description=f"SLA credit of {term['earn_back_of']} earned back, "
+                    f"{term['metric']}: target met in every month since",
                     amount=earned,
                     currency=currency,
-                    refs=[],
+                    refs=list(term["earn_back_refs"]),
                 )
             )
     return lines
