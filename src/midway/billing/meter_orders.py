@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from sqlalchemy import Text, cast, select, text
+from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
 from midway.billing.meter import Metered, Owners, Scope, SkuFacts, Tally
@@ -34,8 +34,6 @@ from midway.tasks.models import Task
 TASK_CHARGES = (BRANDED_INSERTS, KITTING, LABELING)
 SHIPMENT_CODES = (FULFILLMENT_ORDER, FULFILLMENT_EXTRA_UNIT)
 _CHUNK = 500
-# Written as the partial index on done tasks is (see ON_HAND_CHANGES in the meter).
-TASK_DONE = text("tasks.status = 'done'")
 
 # (shipment id, units, units of each special-handling tag, carrier charge, currency)
 Parcel = tuple[str, int, tuple[int, ...], Any, str | None]
@@ -236,7 +234,7 @@ def tasks(session: Session, scope: Scope, clock: RawTime, tally: Tally, wanted: 
             FulfillmentOrder.agreement_id == scope.agreement_id,
             FulfillmentOrder.facility_id == facility_id,
             Task.owner == "provider",
-            TASK_DONE,
+            Task.status == "done",
             Task.completed_at >= start,
             Task.completed_at < end,
         )

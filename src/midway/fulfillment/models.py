@@ -85,7 +85,6 @@ class Shipment(Base):
     """A parcel handed to a carrier for (part of) an FO."""
 
     __tablename__ = "shipments"
-    __table_args__ = (Index("ix_shipments_shipped_at", "shipped_at"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     fulfillment_order_id: Mapped[str] = mapped_column(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, String, text
+from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from midway.db import Base
@@ -18,13 +18,6 @@ class Task(Base):
     __table_args__ = (
         Index("ix_tasks_owner_status", "owner_party_id", "status"),
         Index("ix_tasks_fo", "fulfillment_order_id"),
-        # The billing meter's read of the tasks done in a period (open tasks stay out of it).
-        Index(
-            "ix_tasks_done_completed",
-            "completed_at",
-            sqlite_where=text("status = 'done'"),
-            postgresql_where=text("status = 'done'"),
-        ),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)

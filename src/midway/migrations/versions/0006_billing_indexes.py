@@ -1,13 +1,13 @@
-"""billing indexes: the meter's reads by period
+"""billing indexes: the meter's reads of the ledger and of returns
 
 Revision ID: 0006_billing_indexes
 Revises: 0001
 Create Date: 2026-11-22 15:00:00.000000
 
-Shipments by shipped_at, tasks done by completed_at (partial: done tasks only), ledger rows
-that change on hand by merchant, facility and time (partial: reservations stay out), and
-``return.received`` events by merchant (partial). The partial indexes cost nothing on the
-writes they leave out (order intake writes reservations, open tasks and other events).
+Ledger rows that change on hand, by merchant, facility and time, covering what storage sums
+(partial: reservations stay out), and ``return.received`` events by merchant (partial). The
+partial indexes cost nothing on the writes they leave out (order intake writes reservations
+and many other events).
 """
 
 from collections.abc import Sequence
@@ -22,14 +22,6 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_shipments_shipped_at", "shipments", ["shipped_at"])
-    op.create_index(
-        "ix_tasks_done_completed",
-        "tasks",
-        ["completed_at"],
-        sqlite_where=sa.text("status = 'done'"),
-        postgresql_where=sa.text("status = 'done'"),
-    )
     op.create_index(
         "ix_stock_movements_on_hand_period",
         "stock_movements",
@@ -49,5 +41,3 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_events_return_received", table_name="events")
     op.drop_index("ix_stock_movements_on_hand_period", table_name="stock_movements")
-    op.drop_index("ix_tasks_done_completed", table_name="tasks")
-    op.drop_index("ix_shipments_shipped_at", table_name="shipments")
