@@ -397,3 +397,61 @@ def test_a_month_with_nothing_counted_does_not_earn_back(months: Months) -> None
     months.settle()
     assert months.term("2026-08")["passed"] is None
     assert months.term("2026-09")["earn_back"] == "0.00"
+
+
+def test_the_cli_writes_the_trend_chart(months: Months, db: Database, tmp_path: Any) -> None:
+    import xml.etree.ElementTree as ET
+
+    from typer.testing import CliRunner
+
+    from midway.sla.cli import app
+
+    months.orders(7, 4, mis_picked=1)  # 75 %
+    months.orders(8, 2)  # 100 %
+    months.orders(9, 2)  # 100 %
+    months.settle()
+    chart = tmp_path / "scorecard.svg"
+    result = CliRunner().invoke(
+        app,
+        [
+            "scorecard",
+            "--agreement",
+            months.network.agreement_id,
+            "--period",
+            "2026-09",
+            "--chart",
+            str(chart),
+            "--database-url",
+            db.url,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    svg = "{http://www.w3.org/2000/svg}"
+    panel = next(
+        g for g in ET.parse(chart).getroot().iter(f"{svg}g") if g.attrib["data-code"] == "acc"
+    )
+    # June counted nothing; July missed the 99.5 % target; August and September met it.
+    assert [
+        (c.attrib["data-month"], c.attrib["data-percent"], c.attrib["class"])
+        for c in panel.iter(f"{svg}circle")
+    ] == [
+        ("2026-07", "75.00", "missed"),
+        ("2026-08", "100.00", "met"),
+        ("2026-09", "100.00", "met"),
+    ]
+    bad = CliRunner().invoke(
+        app,
+        [
+            "scorecard",
+            "--agreement",
+            months.network.agreement_id,
+            "--period",
+            "2026-09",
+            "--chart",
+            str(tmp_path / "missing" / "x.svg"),
+            "--database-url",
+            db.url,
+        ],
+    )
+    assert bad.exit_code != 0
+    assert "field: chart" in bad.output

@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -142,16 +143,31 @@ def scorecard(
     agreement: Annotated[str, typer.Option(help="agreement id")],
     period: Annotated[str, typer.Option(help="month, YYYY-MM")],
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    chart: Annotated[
+        Path | None,
+        typer.Option(
+            "--chart", help="also write an SVG chart of each term's monthly result and target"
+        ),
+    ] = None,
     as_party: AsParty = None,
     database_url: DbUrl = None,
 ) -> None:
     """The monthly scorecard of an agreement: results, pass/fail, credits and rewards."""
     from midway.sla import scorecard as cards
+    from midway.sla.chart import trend_svg
 
     with database(database_url) as db:
         principal = acting_party(db, as_party, agreement)
         with db.transaction(write=False) as session:
             card = cards.scorecard(session, principal, agreement, period)
+        if chart is not None:
+            try:
+                chart.write_text(trend_svg(card), encoding="utf-8")
+            except OSError as exc:
+                raise InvalidInput(
+                    f"cannot write the chart to {chart}: {exc.strerror}", field="chart"
+                ) from None
+            console.print(f"chart written to {chart}")
         if as_json:
             print_json(card)
             return
