@@ -92,12 +92,28 @@ class Tally:
         self.quantity: dict[str, Decimal | int] = defaultdict(int)
         self.refs: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
         self.detail: dict[str, list[dict[str, object]]] = defaultdict(list)
+        self._distinct: set[tuple[str, str]] = set()  # (code, kind) known to hold no repeats
 
-    def add(self, code: str, quantity: Decimal | int, refs: Mapping[str, list[Any]]) -> None:
-        """Count ``quantity`` towards ``code``, with the ids behind it by kind."""
+    def add(
+        self,
+        code: str,
+        quantity: Decimal | int,
+        refs: Mapping[str, list[Any]],
+        *,
+        distinct: bool = False,
+    ) -> None:
+        """Count ``quantity`` towards ``code``, with the ids behind it by kind. ``distinct``
+        says the caller's lists hold each id once (one row each), which spares the check for
+        repeats when they are the only ids of their code and kind."""
         self.quantity[code] += quantity
         for kind, values in refs.items():
-            self.refs[code][kind].extend(values)
+            held = self.refs[code][kind]
+            key = (code, kind)
+            if distinct and not held:
+                self._distinct.add(key)
+            else:
+                self._distinct.discard(key)
+            held.extend(values)
 
     def usage(self) -> dict[str, Usage]:
         """The tally as usage per code (ids kept once each, in first-seen order)."""
@@ -105,7 +121,10 @@ class Tally:
             code: Usage(
                 code,
                 Decimal(quantity),
-                {k: list(dict.fromkeys(v)) for k, v in self.refs[code].items()},
+                {
+                    k: v if (code, k) in self._distinct else list(dict.fromkeys(v))
+                    for k, v in self.refs[code].items()
+                },
                 tuple(self.detail.get(code, ())),
             )
             for code, quantity in self.quantity.items()
@@ -310,7 +329,7 @@ def _storage(
                 )
     for code, volume in totals.items():
         quantity = in_volume_unit(volume, terms.volume_unit)
-        tally.add(code, quantity, {"ledger_rows": sorted(refs[code])})
+        tally.add(code, quantity, {"ledger_rows": sorted(refs[code])}, distinct=True)
     if no_volume:
         notes.append(
             "storage not billed for SKUs without dimensions: " + ", ".join(sorted(no_volume))

@@ -98,13 +98,9 @@ def shipments(
             extra += more
             extra_parcels.extend(p[0] for p in parcels)
     if orders:
-        tally.add(FULFILLMENT_ORDER, len(orders), {"fulfillment_orders": orders})
+        tally.add(FULFILLMENT_ORDER, len(orders), {"fulfillment_orders": orders}, distinct=True)
     if extra:
-        tally.add(
-            FULFILLMENT_EXTRA_UNIT,
-            extra,
-            {"shipments": extra_parcels},
-        )
+        tally.add(FULFILLMENT_EXTRA_UNIT, extra, {"shipments": extra_parcels}, distinct=True)
     for k, code in enumerate(tags.codes):
         _handling(tally, scope, code, k, current, earlier)
     if carrier:
@@ -193,7 +189,7 @@ def _handling(
             quantity += sum(p[2][k] for p in parcels)
         parcels_with_tag.extend(ids)
     if quantity:
-        tally.add(code, quantity, {"shipments": parcels_with_tag})
+        tally.add(code, quantity, {"shipments": parcels_with_tag}, distinct=True)
 
 
 def _carrier(result: Metered, scope: Scope, current: Mapping[str, list[Parcel]]) -> None:
@@ -256,7 +252,7 @@ def tasks(session: Session, scope: Scope, clock: RawTime, tally: Tally, wanted: 
                 unit_tasks.append((task_id, process, fo_id, orjson.loads(task_skus)))
     for process, ids in by_order.items():
         if ids:
-            tally.add(process, len(ids), {"tasks": ids})
+            tally.add(process, len(ids), {"tasks": ids}, distinct=True)
     if unit_tasks:
         shipped = _shipped_units(session, sorted({t[2] for t in unit_tasks}))
         for task_id, process, fo_id, task_skus in unit_tasks:
