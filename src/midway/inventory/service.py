@@ -142,16 +142,7 @@ def reserve(
 ) -> None:
     """Reserve units for every key, in key order, or raise InsufficientStock (nothing applied
     by this call survives if the caller rolls back its savepoint)."""
-    connection = session.connection()
-    for facility_id, sku in sorted(wanted):
-        quantity = wanted[(facility_id, sku)]
-        if quantity <= 0:
-            continue
-        done = connection.execute(
-            _GUARDED_RESERVE, {"m": merchant_id, "f": facility_id, "s": sku, "q": quantity}
-        )
-        if done.rowcount != 1:
-            raise InsufficientStock(facility_id, sku, quantity)
+    reserve_all(session, merchant_id, wanted)
     insert_rows(session, StockMovement, reservation_rows(merchant_id, wanted, reference, actor))
 
 
