@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from midway.db import Database
 from midway.errors import Unauthenticated
@@ -18,14 +19,16 @@ _CACHE_SECONDS = 5.0
 _principal_cache: dict[str, tuple[float, Principal]] = {}
 
 
-def get_db(request: Request) -> Database:
-    """The application's database."""
+async def get_db(request: Request) -> Database:
+    """The application's database (async: nothing blocks, so no worker thread is taken)."""
     db: Database = request.app.state.db
     return db
 
 
-def get_principal(request: Request, db: Annotated[Database, Depends(get_db)]) -> Principal:
-    """Authenticate ``Authorization: Bearer <key>``; cached for a few seconds per key."""
+async def get_principal(request: Request, db: Annotated[Database, Depends(get_db)]) -> Principal:
+    """Authenticate ``Authorization: Bearer <key>``; cached for a few seconds per key.
+
+    A cached key is answered on the event loop; only a lookup goes to a worker thread."""
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
@@ -35,12 +38,16 @@ def get_principal(request: Request, db: Annotated[Database, Depends(get_db)]) ->
     cached = _principal_cache.get(secret)
     if cached and now - cached[0] < _CACHE_SECONDS:
         return cached[1]
-    with db.transaction(write=False) as session:
-        principal = parties.authenticate(session, secret)
+    principal = await run_in_threadpool(_authenticate, db, secret)
     if len(_principal_cache) > 10_000:
         _principal_cache.clear()
     _principal_cache[secret] = (now, principal)
     return principal
+
+
+def _authenticate(db: Database, secret: str) -> Principal:
+    with db.transaction(write=False) as session:
+        return parties.authenticate(session, secret)
 
 
 def write_session(db: Annotated[Database, Depends(get_db)]) -> Iterator[Session]:
