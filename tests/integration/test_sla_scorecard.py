@@ -1,15 +1,38 @@
-"""Monthly scorecards and the credit lines handed to billing, with hand-computed money."""
+"""Monthly scorecards and the credit lines handed to billing, with hand-computed money.
+
+The fees behind the fee-tier credit are real: the agreement's rate card prices receiving at
+0.50 a unit, and the provider receives stock through the inventory service in July (Chicago,
+CDT = UTC-5). The July invoice counts 1,500 units received on 6 July and 500 received at
+23:30 on 31 July (04:30 UTC on 1 August, still July in Chicago), not the 400 received at
+00:30 on 1 August: 2,000 x 0.50 = 1,000.00 of fees.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from midway.agreements import service as agreements
+from midway.billing import service as billing
+from midway.db import clock_at
 from midway.events.service import NewEvent, emit
+from midway.inventory import service as inventory
+from midway.principal import Principal
 from midway.sla import scorecard as cards
 from midway.sla.service import CreditLine, period_credits, tick
+
+CHICAGO = ZoneInfo("America/Chicago")
+RECEIVING_CARD = {"currency": "USD", "receiving": {"per": "unit", "price": "0.50"}}
+# (Chicago wall-clock time, units) of the receipts; the first two are July's.
+RECEIPTS = [
+    (datetime(2026, 7, 6, 10, tzinfo=CHICAGO), 1500),
+    (datetime(2026, 7, 31, 23, 30, tzinfo=CHICAGO), 500),
+    (datetime(2026, 8, 1, 0, 30, tzinfo=CHICAGO), 400),
+]
 
 TERMS = [
     {
@@ -43,20 +66,39 @@ def sla_routes(client):
             client.app.include_router(router)
 
 
-@pytest.fixture
-def fees(monkeypatch):
-    """The period's fees as billing would report them: 1,000.00."""
-    monkeypatch.setattr(cards, "fees_of", lambda session, agreement_id, window: Decimal("1000.00"))
-
-
-def agree_terms(network) -> None:
-    r = network.merchant.post(
-        f"/v1/agreements/{network.agreement_id}/versions",
-        json={"facility_codes": ["KS-CHI"], "sla_terms": TERMS},
+def agree_terms(db, network, rate_card: dict[str, Any] | None) -> None:
+    """Version 2 with TERMS (and ``rate_card``), accepted on 1 June 2026: it measures and
+    prices July. Without a rate card the agreement has no fees to take a share of."""
+    terms = agreements.Terms(
+        facility_codes=["KS-CHI"],
+        template="classic_semi_managed",
+        sla_terms=TERMS,
+        rate_card=rate_card,
     )
-    assert r.status_code == 201, r.text
-    r = network.provider.post(f"/v1/agreements/{network.agreement_id}/accept")
-    assert r.status_code == 200, r.text
+    merchant = Principal(network.merchant.id, "merchant", "admin")
+    provider = Principal(network.provider.id, "provider", "admin")
+    with clock_at(datetime(2026, 6, 1, 12, tzinfo=UTC)), db.transaction() as session:
+        agreements.propose_version(session, merchant, network.agreement_id, terms)
+    with clock_at(datetime(2026, 6, 1, 13, tzinfo=UTC)), db.transaction() as session:
+        agreements.decide(session, provider, network.agreement_id, accept=True)
+
+
+def receive(db, network) -> None:
+    """The provider receives the RECEIPTS through the inventory service, each at its time."""
+    provider = Principal(network.provider.id, "provider", "admin")
+    for when, units in RECEIPTS:
+        with clock_at(when), db.transaction() as session:
+            inventory.post(
+                session,
+                provider,
+                facility_code="KS-CHI",
+                sku="TEE-BLK-M",
+                quantity=units,
+                kind="receipt",
+                reason="ASN",
+                reference=f"ASN-{when:%m%d%H%M}",
+                merchant_id=network.merchant.id,
+            )
 
 
 def push(db, network, kind, subject_id, data):
@@ -155,23 +197,37 @@ def july(db, network) -> None:
         tick(session, datetime(2026, 8, 1, tzinfo=UTC))
 
 
-@pytest.fixture
-def agreed(db, network):
+def facility_of(db, network) -> str:
     from sqlalchemy import select
 
     from midway.facilities.models import Facility
 
-    agree_terms(network)
     with db.transaction(write=False) as session:
-        network.facility_id = session.scalar(select(Facility.id).where(Facility.code == "KS-CHI"))
+        return str(session.scalar(select(Facility.id).where(Facility.code == "KS-CHI")))
+
+
+def agreement(db, network, rate_card: dict[str, Any] | None, *, billed: bool) -> Any:
+    agree_terms(db, network, rate_card)
+    network.facility_id = facility_of(db, network)
+    if billed:
+        receive(db, network)
     july(db, network)
     return network
 
 
-def test_scorecard_results_money_and_trend(db, agreed, fees):
+@pytest.fixture
+def agreed(db, network):
+    """TERMS with the receiving rate card, and July's receipts billed on it."""
+    return agreement(db, network, RECEIVING_CARD, billed=True)
+
+
+def test_scorecard_results_money_and_trend(db, agreed):
     r = agreed.merchant.get(f"/v1/agreements/{agreed.agreement_id}/scorecard?period=2026-07")
     assert r.status_code == 200, r.text
     card = {t["code"]: t for t in r.json()["terms"]}
+    with db.transaction(write=False) as session:
+        # The base of the fee tier: July's invoice fees (see the module docstring).
+        assert billing.period_fees(session, agreed.agreement_id, "2026-07") == Decimal("1000.00")
     assert "inventory_accuracy" not in card  # switched off by the agreement
     ots = card["ots"]
     assert (ots["result"]["numerator"], ots["result"]["denominator"]) == (1, 5)
@@ -184,6 +240,8 @@ def test_scorecard_results_money_and_trend(db, agreed, fees):
     accuracy = card["order_accuracy"]
     # 4 of 5 accurate = 80 %: below the 90 % band, so 5 % of the fees of 1,000.00.
     assert (accuracy["result"]["percent"], accuracy["credit"]) == ("80.00", "50.00")
+    assert [(p["code"], p["amount"]) for p in accuracy["credit_parts"]] == [("fee_tier", "50.00")]
+    assert accuracy["unavailable"] == []
     assert accuracy["failed_refs"] == ["fo_1"]
     dock = card["dock_to_stock"]
     assert (dock["result"]["numerator"], dock["result"]["denominator"], dock["credit"]) == (
@@ -198,7 +256,7 @@ def test_scorecard_results_money_and_trend(db, agreed, fees):
     assert theirs.json()["terms"] == r.json()["terms"]
 
 
-def test_credit_lines_for_billing(db, agreed, fees):
+def test_credit_lines_for_billing(db, agreed):
     with db.transaction(write=False) as session:
         lines = period_credits(session, agreed.agreement_id, "2026-07")
     assert all(isinstance(line, CreditLine) for line in lines)
@@ -213,14 +271,34 @@ def test_credit_lines_for_billing(db, agreed, fees):
         assert period_credits(session, agreed.agreement_id, "2026-06") == []
 
 
-def test_without_fees_the_fee_tier_is_reported_unavailable(db, agreed, monkeypatch):
-    monkeypatch.setattr(cards, "fees_of", lambda session, agreement_id, window: None)
+def test_without_a_rate_card_the_fee_tier_is_reported_unavailable(db, network):
+    # No version of the agreement has a rate card: no invoice, so no fees to take 5 % of.
+    bare = agreement(db, network, None, billed=True)
     with db.transaction(write=False) as session:
-        card = {t["code"]: t for t in cards.build(session, agreed.agreement_id, "2026-07")["terms"]}
-    assert card["order_accuracy"]["credit"] == "0.00"
-    assert card["order_accuracy"]["unavailable"] == [
-        "fee tier below 90 %: fees of the period unknown"
-    ]
+        assert billing.period_fees(session, bare.agreement_id, "2026-07") is None
+        card = {t["code"]: t for t in cards.build(session, bare.agreement_id, "2026-07")["terms"]}
+    accuracy = card["order_accuracy"]
+    assert accuracy["result"]["percent"] == "80.00"
+    assert (accuracy["credit"], accuracy["credit_parts"]) == ("0.00", [])
+    assert accuracy["unavailable"] == ["fee tier below 90 %: fees of the period unknown"]
+    # Terms that need no fees are priced as before.
+    assert (card["ots"]["credit"], card["dock_to_stock"]["credit"]) == ("12.00", "50.00")
+    assert card["ots"]["unavailable"] == []
+    with db.transaction(write=False) as session:
+        codes = [line.code for line in period_credits(session, bare.agreement_id, "2026-07")]
+    assert codes == ["sla_credit.ots", "sla_credit.dock_to_stock"]
+
+
+def test_a_month_with_nothing_billed_has_fees_of_zero_not_unknown(db, network):
+    # A rate card but no receipts: the fees are known, and they are 0.00.
+    idle = agreement(db, network, RECEIVING_CARD, billed=False)
+    with db.transaction(write=False) as session:
+        assert billing.period_fees(session, idle.agreement_id, "2026-07") == Decimal("0.00")
+        card = {t["code"]: t for t in cards.build(session, idle.agreement_id, "2026-07")["terms"]}
+    accuracy = card["order_accuracy"]
+    assert accuracy["unavailable"] == []
+    assert [(p["code"], p["amount"]) for p in accuracy["credit_parts"]] == [("fee_tier", "0.00")]
+    assert accuracy["credit"] == "0.00"
 
 
 def test_terms_read_back_with_defaults(agreed, make_actor):
