@@ -4,8 +4,10 @@ billing meter), earn-back over several months, and outbound damage in the perfec
 The fee and damage cases reuse the billed month of ``test_billing_month`` (Chicago, October
 2026; its invoice is worked line by line there): service lines 59.64, carrier pass-through
 27.75 + markup 2.78, minimum shortfall 40.36; the order-driven charges (cost per order) are
-47.53. Scorecard months are UTC months; O5's parcel (22:30 CDT on 31 October) is 1 November
-03:30 UTC, so October's orders in the scorecard and the KPIs are O4, O1, O2 and O3.
+47.53. Scorecard months are counted as the invoice counts them, in the facility's local time:
+O5's parcel (22:30 CDT on 31 October, 03:30 UTC on 1 November) is an October item, so
+October's orders in the scorecard are O4, O1, O2, O3 and O5. (The KPI report, asked for a UTC
+date range, counts O4, O1, O2 and O3.)
 """
 
 from __future__ import annotations
@@ -113,8 +115,8 @@ def test_fee_credits_are_a_share_of_the_providers_fees(db: Database, billed_mont
     assert fees == D("59.64")
     assert charges == D("47.53")
     acc = card["acc"]
-    # O4 accurate; O1, O2, O3 confirmed mis-picks: 1 of 4 = 25 %.
-    assert (acc["result"]["numerator"], acc["result"]["denominator"]) == (1, 4)
+    # O4 and O5 accurate; O1, O2, O3 confirmed mis-picks: 2 of 5 = 40 %.
+    assert (acc["result"]["numerator"], acc["result"]["denominator"]) == (2, 5)
     assert sorted(acc["failed_refs"]) == sorted(month.orders[o] for o in ("O1", "O2", "O3"))
     # 3 x 10.00 = 30.00; below the 90 % band: 5 % of 59.64 = 2.982 (shown 2.98);
     # 32.982 capped at 20 % of 59.64 = 11.928 -> 11.93, the cap removing 21.054 -> 21.05.
@@ -141,6 +143,73 @@ def test_fee_credits_are_a_share_of_the_providers_fees(db: Database, billed_mont
             D("-11.93"),
             D("118.60"),
         )
+
+
+# --- the month boundary in Chicago ----------------------------------------------------------
+
+ACCURACY_WITH_REWARD = {
+    "metric": "order_accuracy",
+    "code": "acc",
+    "target": "99.5",
+    "credits": {"per_failure": "10.00"},
+    "reward": {"at_or_above": "100", "amount": "7.00"},
+}
+
+
+def test_a_parcel_late_on_31_october_in_chicago_is_an_october_item_on_both(
+    db: Database, billed_month: Month
+) -> None:
+    month = billed_month
+    agree(month, [ACCURACY_WITH_REWARD])
+    # O5's parcel left at 22:30 CDT on Saturday 31 October = 03:30 UTC on 1 November. The
+    # merchant reports a mis-pick on it on 2 November.
+    confirmed_incident(month, "O5", "mis_pick", local(11, 2, 10))
+    run_engine(db)
+
+    with db.transaction(write=False) as session:
+        cards_by_month = {
+            period: cards.build(session, month.agreement_id, period)
+            for period in ("2026-10", "2026-11")
+        }
+    october = next(t for t in cards_by_month["2026-10"]["terms"] if t["code"] == "acc")
+    november = next(t for t in cards_by_month["2026-11"]["terms"] if t["code"] == "acc")
+    # October in Chicago: O4, O1, O2, O3 accurate, O5 mis-picked: 4 of 5 = 80 %, below 99.5 %:
+    # 1 failure x 10.00 = 10.00, no reward. (Read in UTC it would be 4 of 4 and a reward.)
+    assert (october["result"]["numerator"], october["result"]["denominator"]) == (4, 5)
+    assert (october["credit"], october["reward"]) == ("10.00", "0.00")
+    assert october["failed_refs"] == [month.orders["O5"]]
+    # November in Chicago: only O6 (15:00 CDT on 1 November), accurate: 1 of 1 = 100 %, the
+    # reward of 7.00. (Read in UTC it would be O5 and O6, 1 of 2, a credit of 10.00.)
+    assert (november["result"]["numerator"], november["result"]["denominator"]) == (1, 1)
+    assert (november["credit"], november["reward"]) == ("0.00", "7.00")
+    # The scorecard says which month it means: 1 Oct 05:00 UTC to 1 Nov 05:00 UTC in Chicago.
+    oct_card = cards_by_month["2026-10"]
+    assert (oct_card["from"], oct_card["to"]) == (
+        "2026-10-01T05:00:00+00:00",
+        "2026-11-01T05:00:00+00:00",
+    )
+    assert [f["timezone"] for f in oct_card["facilities"]] == ["America/Chicago"]
+
+    # The invoices agree: O5's fee and its credit are both on October's; the reward on
+    # November's.
+    def invoice_lines(period: str, when: datetime) -> dict[str, Any]:
+        invoice = month.at(
+            when,
+            lambda s: billing.create_invoice(s, month.merchant, month.agreement_id, period),
+        )
+        with db.transaction(write=False) as session:
+            _, lines = billing.get_invoice(session, month.merchant, month.agreement_id, invoice.id)
+        return {ln.code: ln for ln in lines}
+
+    oct_lines = invoice_lines("2026-10", local(11, 5, 9))
+    assert month.orders["O5"] in oct_lines["fulfillment_order"].refs["fulfillment_orders"]
+    assert oct_lines["sla_credit.acc"].amount == D("-10.00")
+    assert oct_lines["sla_credit.acc"].refs == {"sla": [month.orders["O5"]]}
+    assert "sla_reward.acc" not in oct_lines
+    nov_lines = invoice_lines("2026-11", local(12, 5, 9))
+    assert month.orders["O5"] not in nov_lines["fulfillment_order"].refs["fulfillment_orders"]
+    assert "sla_credit.acc" not in nov_lines
+    assert nov_lines["sla_reward.acc"].amount == D("7.00")
 
 
 # --- outbound damage and the perfect order index ---------------------------------------------

@@ -4,12 +4,12 @@ The fees behind the fee-tier credit are real: the agreement's rate card prices r
 0.50 a unit, and the provider receives stock through the inventory service in July (Chicago,
 CDT = UTC-5). The July invoice counts 1,500 units received on 6 July and 500 received at
 23:30 on 31 July (04:30 UTC on 1 August, still July in Chicago), not the 400 received at
-00:30 on 1 August: 2,000 x 0.50 = 1,000.00 of fees.
+00:30 on 1 August nor the 100 of 2 August: 2,000 x 0.50 = 1,000.00 of fees.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,6 +32,7 @@ RECEIPTS = [
     (datetime(2026, 7, 6, 10, tzinfo=CHICAGO), 1500),
     (datetime(2026, 7, 31, 23, 30, tzinfo=CHICAGO), 500),
     (datetime(2026, 8, 1, 0, 30, tzinfo=CHICAGO), 400),
+    (datetime(2026, 8, 2, 20, tzinfo=CHICAGO), 100),  # Sunday; 01:00 UTC on Monday 3 August
 ]
 
 TERMS = [
@@ -66,13 +67,15 @@ def sla_routes(client):
             client.app.include_router(router)
 
 
-def agree_terms(db, network, rate_card: dict[str, Any] | None) -> None:
-    """Version 2 with TERMS (and ``rate_card``), accepted on 1 June 2026: it measures and
-    prices July. Without a rate card the agreement has no fees to take a share of."""
+def agree_terms(
+    db, network, rate_card: dict[str, Any] | None, sla_terms: list[dict[str, Any]] | None = None
+) -> None:
+    """Version 2 with ``sla_terms`` (TERMS unless given) and ``rate_card``, accepted on 1 June
+    2026: it measures and prices July. Without a rate card there are no fees to share."""
     terms = agreements.Terms(
         facility_codes=["KS-CHI"],
         template="classic_semi_managed",
-        sla_terms=TERMS,
+        sla_terms=TERMS if sla_terms is None else sla_terms,
         rate_card=rate_card,
     )
     merchant = Principal(network.merchant.id, "merchant", "admin")
@@ -206,8 +209,15 @@ def facility_of(db, network) -> str:
         return str(session.scalar(select(Facility.id).where(Facility.code == "KS-CHI")))
 
 
-def agreement(db, network, rate_card: dict[str, Any] | None, *, billed: bool) -> Any:
-    agree_terms(db, network, rate_card)
+def agreement(
+    db,
+    network,
+    rate_card: dict[str, Any] | None,
+    *,
+    billed: bool,
+    sla_terms: list[dict[str, Any]] | None = None,
+) -> Any:
+    agree_terms(db, network, rate_card, sla_terms)
     network.facility_id = facility_of(db, network)
     if billed:
         receive(db, network)
@@ -299,6 +309,42 @@ def test_a_month_with_nothing_billed_has_fees_of_zero_not_unknown(db, network):
     assert accuracy["unavailable"] == []
     assert [(p["code"], p["amount"]) for p in accuracy["credit_parts"]] == [("fee_tier", "0.00")]
     assert accuracy["credit"] == "0.00"
+
+
+def test_weekly_fee_tiers_take_a_share_of_the_weeks_local_fees(db, network):
+    weekly = [
+        {
+            "metric": "order_accuracy",
+            "code": "acc_week",
+            "target": "99.5",
+            "window": "week",
+            "credits": {"fee_tiers": [{"below": "90", "percent": "5"}]},
+        }
+    ]
+    agreed = agreement(db, network, RECEIVING_CARD, billed=True, sla_terms=weekly)
+    with db.transaction(write=False) as session:
+        # A week's fees are its local days at the facility, as an invoice counts a month:
+        # 6-12 July: the 1,500 units of 6 July, 750.00; 27 July - 2 August: the 500 units of
+        # 31 July 23:30, the 400 of 1 August 00:30 and the 100 of Sunday 2 August 20:00 CDT
+        # (Monday 01:00 UTC, outside the UTC week), 1,000 x 0.50 = 500.00.
+        week_fees = [
+            billing.local_days_fees(session, agreed.agreement_id, date(2026, 7, d), date(*end))
+            for d, end in ((6, (2026, 7, 13)), (27, (2026, 8, 3)), (13, (2026, 7, 20)))
+        ]
+        card = cards.build(session, agreed.agreement_id, "2026-07")
+    assert week_fees == [Decimal("750.00"), Decimal("500.00"), Decimal("0.00")]
+    acc = next(t for t in card["terms"] if t["code"] == "acc_week")
+    # The weeks whose Monday is in July: 6, 13, 20 and 27 July. The five orders of 7 July
+    # are the week of the 6th: 4 of 5 = 80 %, below 90 %: 5 % of 750.00 = 37.50. The other
+    # weeks counted nothing: no verdict and nothing owed.
+    assert [(w["window"], w["denominator"], w["passed"]) for w in acc["windows"]] == [
+        ("2026-07-06..2026-07-12", 5, False),
+        ("2026-07-13..2026-07-19", 0, None),
+        ("2026-07-20..2026-07-26", 0, None),
+        ("2026-07-27..2026-08-02", 0, None),
+    ]
+    assert [(p["code"], p["amount"]) for p in acc["credit_parts"]] == [("fee_tier", "37.50")]
+    assert acc["credit"] == "37.50"
 
 
 def test_terms_read_back_with_defaults(agreed, make_actor):

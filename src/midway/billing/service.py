@@ -10,9 +10,9 @@ agreement's currency.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -23,7 +23,7 @@ from midway.agreements import service as agreements
 from midway.agreements.models import Agreement, AgreementVersion
 from midway.billing.meter import Scope, meter, quiet_collector
 from midway.billing.models import Invoice, InvoiceLine
-from midway.billing.window import Window, instant_window, month_window
+from midway.billing.window import Window, days_window, instant_window, month_window
 from midway.core.billing_invoice import Credit, Draft, draft
 from midway.core.errors import DomainError
 from midway.core.matrix import parse_matrix
@@ -90,6 +90,17 @@ class Computed:
 
 def terms_for(session: Session, agreement: Agreement, period: str) -> tuple[Terms, Window]:
     """The version whose rate card prices ``period``, and the period at its facilities."""
+    month_window(period, [])  # a malformed period is the clearer error
+    return _terms_in(session, agreement, period, lambda found: month_window(period, found))
+
+
+def _terms_in(
+    session: Session,
+    agreement: Agreement,
+    label: str,
+    window_at: Callable[[tuple[Facility, ...]], Window],
+) -> tuple[Terms, Window]:
+    """The newest accepted version decided before the period ended at its facilities."""
     versions = session.scalars(
         select(AgreementVersion)
         .where(
@@ -101,13 +112,12 @@ def terms_for(session: Session, agreement: Agreement, period: str) -> tuple[Term
     ).all()
     for version in versions:
         facilities = _facilities(session, version)
-        window = month_window(period, facilities)
+        window = window_at(facilities)
         assert version.decided_at is not None
         if version.decided_at < window.latest:
             return _parsed(agreement, version, facilities), window
-    month_window(period, [])  # a malformed period is the clearer error
     raise InvalidState(
-        f"agreement {agreement.id} had no accepted version before the end of {period}",
+        f"agreement {agreement.id} had no accepted version before the end of {label}",
         code="no_agreement_in_force",
     )
 
@@ -384,42 +394,32 @@ def period_fees(session: Session, agreement_id: str, period: str) -> Decimal | N
     return _total(session, agreement_id, period, order_driven=False)
 
 
+def local_days_fees(
+    session: Session, agreement_id: str, first: date, following: date
+) -> Decimal | None:
+    """:func:`fees_total` of the local days [first, following) at each facility (an SLA week
+    counted the way an invoice counts its month). None as for :func:`charges_total`."""
+    return _total(session, agreement_id, (first, following), order_driven=False, local=True)
+
+
 def _total(
     session: Session,
     agreement_id: str,
     span: str | tuple[datetime | date, datetime | date],
     *,
     order_driven: bool,
+    local: bool = False,
 ) -> Decimal | None:
     agreement = session.get(Agreement, agreement_id)
     if agreement is None:
         return None
-    if isinstance(span, str):
-        try:
-            terms, window = terms_for(session, agreement, span)
-        except (DomainError, MidwayError):  # no usable version: no figure, not a broken KPI
-            return None
-    else:
-        low, high = _instant(span[0]), _instant(span[1])
-        if high <= low:
-            return Decimal(0)
-        version = session.scalars(
-            select(AgreementVersion)
-            .where(
-                AgreementVersion.agreement_id == agreement_id,
-                AgreementVersion.status.in_(("active", "superseded")),
-                AgreementVersion.decided_at < high,
-            )
-            .order_by(AgreementVersion.version.desc())
-            .limit(1)
-        ).first()
-        if version is None or not version.rate_card:
-            return None
-        try:
-            terms = _parsed(agreement, version, _facilities(session, version))
-        except (DomainError, MidwayError):  # a bad stored card gives no figure
-            return None
-        window = instant_window(low, high, terms.facilities)
+    try:
+        found = _priced(session, agreement, span, local)
+    except (DomainError, MidwayError):  # no usable version: no figure, not a broken KPI
+        return None
+    if found is None:
+        return Decimal(0)
+    terms, window = found
     codes = frozenset(
         c
         for c in terms.card.charges
@@ -436,6 +436,48 @@ def _total(
     counted = ("charge", "pass_through") if order_driven else ("charge",)
     total = sum((ln.amount for ln in result.lines if ln.kind in counted), Decimal(0))
     return round_money(total, terms.card.currency)
+
+
+def _priced(
+    session: Session,
+    agreement: Agreement,
+    span: str | tuple[datetime | date, datetime | date],
+    local: bool,
+) -> tuple[Terms, Window] | None:
+    """The terms and window of ``span``: an invoice month, local days, or a UTC range
+    (None when the range is empty)."""
+    if isinstance(span, str):
+        return terms_for(session, agreement, span)
+    if local:
+        first, following = span
+        if not (type(first) is date and type(following) is date):
+            raise InvalidInput("local days are dates", field="start")
+        if following <= first:
+            return None
+        label = f"{first.isoformat()}..{(following - timedelta(days=1)).isoformat()}"
+        return _terms_in(
+            session,
+            agreement,
+            label,
+            lambda found: days_window(label, first, following, found),
+        )
+    low, high = _instant(span[0]), _instant(span[1])
+    if high <= low:
+        return None
+    version = session.scalars(
+        select(AgreementVersion)
+        .where(
+            AgreementVersion.agreement_id == agreement.id,
+            AgreementVersion.status.in_(("active", "superseded")),
+            AgreementVersion.decided_at < high,
+        )
+        .order_by(AgreementVersion.version.desc())
+        .limit(1)
+    ).first()
+    if version is None or not version.rate_card:
+        raise InvalidState("no rate card in force", code="no_rate_card")
+    terms = _parsed(agreement, version, _facilities(session, version))
+    return terms, instant_window(low, high, terms.facilities)
 
 
 def _instant(value: datetime | date) -> datetime:

@@ -1,7 +1,8 @@
 """Billing periods and how the meter reads timestamps fast.
 
-A period is a calendar month in the local time of each facility (``month_window``), or any
-UTC range for figures such as cost per order (``instant_window``).
+A period is a calendar month in the local time of each facility (``month_window``), any run
+of local days such as an SLA week (``days_window``), or any UTC range for figures such as
+cost per order (``instant_window``).
 
 The meter reads millions of rows, so it skips SQLAlchemy's per-value type processing and
 works on what the driver returns (:class:`RawTime`): naive UTC datetimes on PostgreSQL (the
@@ -75,6 +76,13 @@ def month_window(period: str, facilities: Iterable[Facility]) -> Window:
     year, month = parse_period(period)
     first = date(year, month, 1)
     following = date(year + month // 12, month % 12 + 1, 1)
+    return days_window(f"{year:04d}-{month:02d}", first, following, facilities)
+
+
+def days_window(label: str, first: date, following: date, facilities: Iterable[Facility]) -> Window:
+    """The local days [first, following) at each facility (a month, or an SLA week)."""
+    if following <= first:
+        raise InvalidInput("a period must end after it starts", field="period")
     bounds: dict[str, tuple[datetime, datetime]] = {}
     zones: dict[str, ZoneInfo] = {}
     for facility in facilities:
@@ -82,7 +90,7 @@ def month_window(period: str, facilities: Iterable[Facility]) -> Window:
         zones[facility.id] = zone
         bounds[facility.id] = (_midnight(first, zone), _midnight(following, zone))
     last = following - timedelta(days=1)
-    return Window(f"{year:04d}-{month:02d}", bounds, zones, dict.fromkeys(bounds, (first, last)))
+    return Window(label, bounds, zones, dict.fromkeys(bounds, (first, last)))
 
 
 def instant_window(start: datetime, end: datetime, facilities: Iterable[Facility]) -> Window:

@@ -4,6 +4,10 @@ behind every figure; and the credit lines the billing meter applies to an invoic
 Money follows accountability: a credit is owed only for items the provider answers for (the
 matrix owner of the term's process, or the owner of an incident). Terms with a weekly window
 are judged week by week, for the ISO weeks that start in the month.
+
+Months and weeks are counted as invoices count them: in the local time of the facility where
+each item happened (:mod:`midway.sla.months`), so a credit lands on the invoice of the month
+it was earned in.
 """
 
 from __future__ import annotations
@@ -20,9 +24,10 @@ from midway.agreements import service as agreements
 from midway.core.kpi import Ratio
 from midway.core.sla_terms import MoneyOutcome, SlaTerm, term_money
 from midway.kpis import compute
-from midway.kpis.periods import Period, month_period, previous_month, split
+from midway.kpis.periods import previous_month
 from midway.kpis.service import Facts, Scope, load_facts
 from midway.principal import Principal
+from midway.sla.months import LocalWindow, Zones, agreement_zones, local_month, local_weeks
 from midway.sla.service import CreditLine
 from midway.sla.terms import TermsCache, rate_card_currency, version_terms
 
@@ -36,18 +41,18 @@ _NO_MONEY = Decimal("0.00")  # shown like the credits and rewards
 class Measured:
     """A term's result in one window: all items, the provider's items, and the failing ids."""
 
-    window: Period
+    window: LocalWindow
     result: Ratio
     provider_result: Ratio
     failed_refs: tuple[str, ...]
 
 
-def fees_of(session: Session, agreement_id: str, window: Period) -> Decimal | None:
+def fees_of(session: Session, agreement_id: str, window: LocalWindow) -> Decimal | None:
     """The provider's fees of the window (service charges before SLA credits, without
     carrier pass-through and the minimum), from the billing module when it is installed. A
-    month's fees are those of its invoice (the month in each facility's local time), so a
-    credit of N % of the fees is N % of the service lines of the invoice it lands on; a week's
-    are those of its UTC range."""
+    month's fees are those of its invoice, and a week's those of its local days at each
+    facility, so a credit of N % of the fees is N % of the service lines of the invoice it
+    lands on."""
     try:
         billing = importlib.import_module("midway.billing.service")
     except ModuleNotFoundError:
@@ -55,7 +60,7 @@ def fees_of(session: Session, agreement_id: str, window: Period) -> Decimal | No
     if _is_month(window.label):
         total = billing.period_fees(session, agreement_id, window.label)
     else:
-        total = billing.fees_total(session, agreement_id, window.start, window.end)
+        total = billing.local_days_fees(session, agreement_id, window.first, window.following)
     return None if total is None else Decimal(total)
 
 
@@ -63,20 +68,11 @@ def _is_month(label: str) -> bool:
     return len(label) == 7 and label[4] == "-" and label.replace("-", "").isdigit()
 
 
-def _windows(term: SlaTerm, month: Period) -> list[Period]:
-    if term.window == "month":
-        return [month]
-    first = month.start.date()
-    last = (month.end - timedelta(days=1)).date()
-    weeks = []
-    day = first + timedelta(days=(7 - first.weekday()) % 7)  # the first Monday in the month
-    while day <= last:
-        weeks += split(day, day + timedelta(days=6), None)
-        day += timedelta(days=7)
-    return weeks
+def _windows(term: SlaTerm, month: LocalWindow) -> list[LocalWindow]:
+    return [month] if term.window == "month" else local_weeks(month)
 
 
-def measure(term: SlaTerm, facts: Facts, window: Period, provider_owned: bool) -> Measured:
+def measure(term: SlaTerm, facts: Facts, window: LocalWindow, provider_owned: bool) -> Measured:
     """How the items of ``window`` did against the term."""
     rows: list[tuple[str, bool, bool]] = []  # (id, met, provider answers for it)
     if term.metric in compute.ORDER_KPIS:
@@ -84,19 +80,22 @@ def measure(term: SlaTerm, facts: Facts, window: Period, provider_owned: bool) -
         rows = [
             (f.fulfillment_order_id or f.external_ref, kpi.meets(f), provider_owned)
             for f in facts.orders
-            if kpi.counts(f) and window.contains(kpi.when(f))
+            if kpi.counts(f) and window.contains(kpi.when(f), f.facility_id)
         ]
     elif term.metric in compute.CLOCK_KPIS:
         incident = term.accountable_process == "incident_owner"
         rows = [
             (c.id, c.status == "met", c.accountable == "provider" if incident else provider_owned)
-            for c in compute.clock_rows(facts.clocks, term.metric, window)
+            for c in facts.clocks
+            if c.kind == term.metric
+            and c.status in ("met", "breached")  # void clocks never count
+            and window.contains(c.stopped_at, c.facility_id)
         ]
     elif term.metric == "inventory_accuracy":
         rows = [
             (c.id, c.counted == c.expected, provider_owned)
             for c in facts.counts
-            if window.contains(c.counted_at)
+            if window.contains(c.counted_at, c.facility_id)
         ]
     met = sum(1 for _, ok, _ in rows if ok)
     mine = [ok for _, ok, provider in rows if provider]
@@ -132,14 +131,20 @@ def _needs_fees(term: SlaTerm) -> bool:
 class _Book:
     """Facts of one agreement loaded month by month (a scorecard looks at several months)."""
 
-    def __init__(self, session: Session, agreement_id: str) -> None:
+    def __init__(self, session: Session, agreement_id: str, zones: Zones) -> None:
         self.session = session
         self.agreement_id = agreement_id
+        self.zones = zones
         self._months: dict[str, Facts] = {}
 
-    def facts(self, month: Period) -> Facts:
+    def month(self, label: str) -> LocalWindow:
+        """The month ``label`` in the local time of the agreement's facilities."""
+        return local_month(label, self.zones)
+
+    def facts(self, month: LocalWindow) -> Facts:
         if month.label not in self._months:
-            # A week of a weekly window may run past the month's end: load a week more.
+            # A week of a weekly window may run past the month's end: load a week more (from
+            # the earliest start to the latest end over the facilities' zones).
             self._months[month.label] = load_facts(
                 self.session,
                 Scope(agreement_id=self.agreement_id),
@@ -151,7 +156,7 @@ class _Book:
 
 
 def _term_month(
-    book: _Book, term: SlaTerm, month: Period, provider_owned: bool
+    book: _Book, term: SlaTerm, month: LocalWindow, provider_owned: bool
 ) -> tuple[list[Measured], list[MoneyOutcome]]:
     measured = [measure(term, book.facts(month), w, provider_owned) for w in _windows(term, month)]
     money = [_money(book.session, book.agreement_id, term, m) for m in measured]
@@ -160,12 +165,12 @@ def _term_month(
 
 def build(session: Session, agreement_id: str, period: str) -> dict[str, Any]:
     """The scorecard of ``agreement_id`` for the month ``period`` (no access check)."""
-    month = month_period(period)
     cache = TermsCache(session)
     version = cache.version(agreement_id, None)
+    book = _Book(session, agreement_id, agreement_zones(session, agreement_id, version))
+    month = book.month(period)
     terms = version_terms(version)
     currency_default = rate_card_currency(version) or DEFAULT_CURRENCY
-    book = _Book(session, agreement_id)
     lines = []
     for term in terms:
         accountable = (
@@ -183,7 +188,7 @@ def build(session: Session, agreement_id: str, period: str) -> dict[str, Any]:
         label = period
         for _ in range(TREND_MONTHS):
             label = previous_month(label)
-            earlier, _money_unused = _term_month(book, term, month_period(label), provider_owned)
+            earlier, _money_unused = _term_month(book, term, book.month(label), provider_owned)
             ratio = sum((m.result for m in earlier), Ratio(0, 0))
             trend.append({"period": label, **compute.ratio_dict(ratio)})
         lines.append(
@@ -229,12 +234,22 @@ def build(session: Session, agreement_id: str, period: str) -> dict[str, Any]:
         "period": period,
         "from": month.start.isoformat(),
         "to": month.end.isoformat(),
+        "month": "calendar month in each facility's local time",
+        "facilities": [
+            {
+                "facility_id": fid,
+                "timezone": str(book.zones.by_facility[fid]),
+                "from": start.isoformat(),
+                "to": end.isoformat(),
+            }
+            for fid, (start, end) in sorted(month.bounds().items())
+        ],
         "terms": lines,
     }
 
 
 def _earn_back(
-    book: _Book, term: SlaTerm, month: Period, provider_owned: bool
+    book: _Book, term: SlaTerm, month: LocalWindow, provider_owned: bool
 ) -> tuple[Decimal, str | None, tuple[str, ...]]:
     """The credit of N months ago paid back when each of the N months since passed: (amount,
     the month it was owed for, the failing items behind it).
@@ -248,9 +263,9 @@ def _earn_back(
     label = month.label
     since = []
     for _ in range(periods):
-        since.append(month_period(label))
+        since.append(book.month(label))
         label = previous_month(label)
-    origin = month_period(label)
+    origin = book.month(label)
     for later in since:
         measured, _money_unused = _term_month(book, term, later, provider_owned)
         verdicts = [_passed(term, m.provider_result) for m in measured]
