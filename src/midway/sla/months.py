@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -51,8 +52,17 @@ class LocalWindow:
         """True when ``instant`` falls on one of the window's days where ``facility_id`` is."""
         if instant is None:
             return False
-        day = instant.astimezone(self.zones.of(facility_id)).date()
-        return self.first <= day < self.following
+        start, end = self._bounds.get(facility_id or "", self._fallback)
+        return start <= instant < end
+
+    @cached_property
+    def _bounds(self) -> dict[str, tuple[datetime, datetime]]:
+        return self.bounds()
+
+    @cached_property
+    def _fallback(self) -> tuple[datetime, datetime]:
+        zone = self.zones.fallback
+        return _midnight(self.first, zone), _midnight(self.following, zone)
 
     @property
     def start(self) -> datetime:
