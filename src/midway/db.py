@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -175,6 +176,10 @@ def is_postgres(session_or_engine: Session | Engine) -> bool:
     return bind.dialect.name == "postgresql"
 
 
+# After this long in the queue a writer goes to SQLite anyway (its busy handler then waits).
+SQLITE_QUEUE_SECONDS = 30.0
+
+
 class Database:
     """An engine plus the unit of work: one transaction per use case, committed here only."""
 
@@ -182,21 +187,32 @@ class Database:
         self.url = url
         self.engine = create_db_engine(url, pool_size=pool_size)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        self._sqlite = self.engine.dialect.name == "sqlite"
+        # SQLite has one writer at a time. Writers of this process queue on a lock instead of
+        # polling SQLite's busy handler, which sleeps in growing steps and is not first come,
+        # first served (the long tail of waiting writers); other processes still meet the
+        # busy handler.
+        self._writer = threading.Lock()
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Session]:
         """A session in one transaction: committed when the block ends, rolled back on error."""
-        session = self._sessions()
-        if self.engine.dialect.name == "sqlite":
-            session.connection(execution_options={"midway_write": write})
+        queued = self._sqlite and write and self._writer.acquire(timeout=SQLITE_QUEUE_SECONDS)
         try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+            session = self._sessions()
+            if self._sqlite:
+                session.connection(execution_options={"midway_write": write})
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
         finally:
-            session.close()
+            if queued:
+                self._writer.release()
 
     def dispose(self) -> None:
         """Close every pooled connection."""
