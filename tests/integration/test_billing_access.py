@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from support_network import build_network
-from test_billing_month import RATE_CARD, fake_credits, local, month_with_actors
+from test_billing_month import RATE_CARD, local, month_with_actors
 
 from midway.agreements import service as agreements
 from midway.agreements.models import AgreementVersion
@@ -15,18 +15,11 @@ from midway.principal import Principal
 
 
 @pytest.fixture
-def credits(monkeypatch: pytest.MonkeyPatch) -> Any:
-    return fake_credits(monkeypatch)
-
-
-@pytest.fixture
 def month(db: Database, make_actor: Any) -> Any:
     return month_with_actors(db, make_actor)
 
 
-def test_each_party_sees_its_own_agreements_only(
-    month: Any, credits: Any, make_actor: Any, db: Database
-) -> None:
+def test_each_party_sees_its_own_agreements_only(month: Any, make_actor: Any, db: Database) -> None:
     scenario, merchant, provider = month
     # A second merchant works with the same provider under its own agreement.
     other = make_actor("merchant", "Other Goods")
@@ -67,9 +60,7 @@ def test_each_party_sees_its_own_agreements_only(
     assert merchant.get(theirs).status_code == 404
 
 
-def test_a_viewer_reads_but_does_not_draft(
-    month: Any, credits: Any, make_actor: Any, db: Database
-) -> None:
+def test_a_viewer_reads_but_does_not_draft(month: Any, make_actor: Any, db: Database) -> None:
     scenario, merchant, _ = month
     from midway.parties import service as parties
 
@@ -82,7 +73,7 @@ def test_a_viewer_reads_but_does_not_draft(
     assert merchant.client.get(url, headers=viewer).status_code == 200
 
 
-def test_bad_periods_and_unknown_lines(month: Any, credits: Any) -> None:
+def test_bad_periods_and_unknown_lines(month: Any) -> None:
     scenario, merchant, _ = month
     url = f"/v1/agreements/{scenario.agreement_id}/invoices"
     for period in ("2026-13", "2026-1", "October", "2026-10-01"):

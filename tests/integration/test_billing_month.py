@@ -4,6 +4,10 @@ The facility is in Chicago (CDT, UTC-5, in October 2026), so October runs from
 1 Oct 05:00 UTC to 1 Nov 05:00 UTC; a parcel shipped at 22:30 local on 31 October belongs to
 October. The scenario is built with the services under ``clock_at``; invoices are drawn
 through the API and the CLI.
+
+The agreement carries one SLA term with money, on-time shipping (see ``SLA_TERMS``), and the
+SLA worker runs once the month is over, so the invoice's SLA credit comes from the real
+scorecard of the orders' ship-by deadlines and hand-over times.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from midway.fulfillment.models import FulfillmentOrder
 from midway.inventory import service as inventory
 from midway.orders.service import LineInput, OrderInput
 from midway.principal import Principal
+from midway.sla.service import tick
 from midway.tasks.models import Task
 
 D = Decimal
@@ -54,6 +59,28 @@ RATE_CARD: dict[str, Any] = {
     "carrier_markup_percent": "10",
     "monthly_minimum": "100.00",
 }
+
+# On-time shipping: 2.50 for each late order beyond the first of the month. Cut-off 14:00 CDT
+# (the facility's default calendar); an order released on a business day before the cut-off
+# ships by that day's cut-off, otherwise by the next business day's. October's orders, each
+# counted in the month it was handed to the carrier complete:
+#   O4 released Tue 29 Sep 09:00, due 29 Sep 14:00, complete Fri 2 Oct 15:00: late
+#   O1 released Mon 5 Oct 09:00, due 14:00, handed 16:00: late
+#   O2 released Sat 10 Oct 09:00, due the next business day's cut-off, Mon 12 Oct 14:00 (the
+#      facility has no holidays), complete Mon 12 Oct 11:00: on time
+#   O3 released Tue 20 Oct 09:00, due 14:00, handed 15:00: late
+#   O5 released Sat 31 Oct 20:00, due Mon 2 Nov 14:00, handed Sat 31 Oct 22:30: on time
+# 2 of 5 on time = 40.00 %, below 95 %; 3 late, 1 allowed: 2 x 2.50 = 5.00 owed to the merchant.
+# November: O6 released Sun 1 Nov 09:00, due Mon 2 Nov 14:00, handed Sun 15:00: 1 of 1, nothing
+# owed. September: nothing handed complete (O4's first parcel was partial), nothing owed.
+SLA_TERMS: list[dict[str, Any]] = [
+    {
+        "metric": "on_time_ship",
+        "target": "95",
+        "credits": {"per_failure": "2.50", "allowance": 1},
+    }
+]
+LATE_IN_OCTOBER = ("O4", "O1", "O3")
 
 # sku: (tags, length, width, height in mm)
 SKUS = {
@@ -163,7 +190,10 @@ def build_month(db: Database, merchant_id: str, provider_id: str) -> Month:
         ),
     )
     terms = agreements.Terms(
-        facility_codes=["KS-CHI"], template="classic_semi_managed", rate_card=RATE_CARD
+        facility_codes=["KS-CHI"],
+        template="classic_semi_managed",
+        rate_card=RATE_CARD,
+        sla_terms=SLA_TERMS,
     )
     agreement, _ = month.at(
         start, lambda s: agreements.propose(s, merchant, provider_id=provider_id, terms=terms)
@@ -229,6 +259,9 @@ def build_month(db: Database, merchant_id: str, provider_id: str) -> Month:
         return str(facilities.own_facility(session, provider, "KS-CHI").id)
 
     month.return_event = month.at(local(10, 15, 11), returned)
+    # The SLA worker catches up once the month is over: order facts and clocks from the events.
+    with db.transaction() as session:
+        tick(session, datetime(2026, 11, 10, tzinfo=UTC))
     return month
 
 
@@ -251,7 +284,7 @@ def build_month(db: Database, merchant_id: str, provider_id: str) -> Month:
 # services: 25.00 + 9.47 + 3.97 + 10.00 + 3.00 + 1.80 + 1.00 + 3.00 + 1.20 + 1.20 = 59.64
 # carrier (USD only; O5's parcel is in EUR): 5.00 + 5.00 + 6.00 + 4.50 + 7.25 = 27.75,
 #   markup 10 % = 2.775 -> 2.78; minimum 100.00 - 59.64 = 40.36
-# SLA credit (from the SLA module, faked here): -5.00
+# SLA credit (the real scorecard, see SLA_TERMS): on-time shipping -5.00
 EXPECTED_LINES = [
     ("receiving", "100", "0.25", "25.00"),
     ("storage", "11.840000", "0.80", "9.47"),
@@ -270,34 +303,11 @@ EXPECTED_LINES = [
 ]
 
 
-@dataclass(frozen=True)
-class FakeCredit:
-    code: str
-    description: str
-    amount: Decimal
-    currency: str
-    refs: list[str]
-
-
-def fake_credits(monkeypatch: pytest.MonkeyPatch) -> list[FakeCredit]:
-    """SLA credits the SLA module reports for the period (a fake, to keep figures fixed)."""
-    import midway.sla.service as sla
-
-    owed = [FakeCredit("on_time_ship", "On-time ship below target", D("-5.00"), "USD", ["clk_1"])]
-    monkeypatch.setattr(sla, "period_credits", lambda session, agreement_id, period: owed)
-    return owed
-
-
 def month_with_actors(db: Database, make_actor: Any) -> tuple[Month, Any, Any]:
     """The scenario, with API actors for its merchant and provider."""
     merchant = make_actor("merchant", "Northwind Goods")
     provider = make_actor("provider", "Keystone Logistics")
     return build_month(db, merchant.id, provider.id), merchant, provider
-
-
-@pytest.fixture
-def credits(monkeypatch: pytest.MonkeyPatch) -> list[FakeCredit]:
-    return fake_credits(monkeypatch)
 
 
 @pytest.fixture
@@ -322,7 +332,7 @@ def _expected() -> list[tuple[str, Decimal, Decimal | None, str]]:
     return [(c, D(q), None if p is None else D(p), a) for c, q, p, a in EXPECTED_LINES]
 
 
-def test_a_month_invoiced_line_by_line(month: tuple[Month, Any, Any], credits: Any) -> None:
+def test_a_month_invoiced_line_by_line(month: tuple[Month, Any, Any]) -> None:
     scenario, merchant, _ = month
     r = merchant.post(
         f"/v1/agreements/{scenario.agreement_id}/invoices", json={"period": "2026-10"}
@@ -358,11 +368,14 @@ def test_a_month_invoiced_line_by_line(month: tuple[Month, Any, Any], credits: A
     }
     assert len(by_code["labeling"]["refs"]["tasks"]) == 5
     assert by_code["storage"]["detail"][0]["sku"] in SKUS
+    # The credit names every late order behind it (the allowed one too) and how it was priced.
+    credit = by_code["sla_credit.on_time_ship"]
+    assert sorted(credit["refs"]["sla"]) == sorted(fos[o] for o in LATE_IN_OCTOBER)
+    assert "result 40.00 %" in credit["description"]
+    assert "2 failing item(s) beyond an allowance of 1 x 2.50" in credit["description"]
 
 
-def test_every_line_is_recomputed_from_its_sources(
-    month: tuple[Month, Any, Any], credits: Any
-) -> None:
+def test_every_line_is_recomputed_from_its_sources(month: tuple[Month, Any, Any]) -> None:
     scenario, merchant, provider = month
     invoice = merchant.post(
         f"/v1/agreements/{scenario.agreement_id}/invoices", json={"period": "2026-10"}
@@ -403,9 +416,7 @@ def test_every_line_is_recomputed_from_its_sources(
     assert {r["sku"] for r in rows} == set(SKUS)
 
 
-def test_merchant_owned_tasks_are_never_billed(
-    month: tuple[Month, Any, Any], credits: Any, db: Database
-) -> None:
+def test_merchant_owned_tasks_are_never_billed(month: tuple[Month, Any, Any], db: Database) -> None:
     scenario, merchant, _ = month
     with db.transaction(write=False) as session:
         owned = session.query(Task).filter_by(process="branded_inserts").all()
@@ -420,6 +431,7 @@ def test_without_the_sla_module_the_invoice_says_so(
     month: tuple[Month, Any, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     scenario, merchant, _ = month
+    # The agreement's terms owe 5.00 for October, but without the SLA module nothing says so.
     monkeypatch.setitem(__import__("sys").modules, "midway.sla.service", None)
     invoice = merchant.post(
         f"/v1/agreements/{scenario.agreement_id}/invoices", json={"period": "2026-10"}
@@ -429,7 +441,7 @@ def test_without_the_sla_module_the_invoice_says_so(
     assert invoice["credits_total"] == "0.00" and invoice["total"] == "130.53"
 
 
-def test_november_and_september(month: tuple[Month, Any, Any], credits: Any) -> None:
+def test_november_and_september(month: tuple[Month, Any, Any]) -> None:
     scenario, merchant, _ = month
     nov = merchant.post(
         f"/v1/agreements/{scenario.agreement_id}/invoices", json={"period": "2026-11"}
@@ -439,6 +451,9 @@ def test_november_and_september(month: tuple[Month, Any, Any], credits: Any) -> 
     assert codes["fulfillment_order"]["quantity"] == "1.00"
     assert "fulfillment_extra_unit" not in codes
     assert codes["carrier_charges"]["amount"] == "5.00"
+    # O6 left on time: nothing owed in November
+    assert (nov["sla_credits"], nov["credits_total"]) == ("none", "0.00")
+    assert "SLA credits: none for this period" in nov["notes"]
     sep = merchant.post(
         f"/v1/agreements/{scenario.agreement_id}/invoices", json={"period": "2026-09"}
     ).json()
@@ -446,6 +461,8 @@ def test_november_and_september(month: tuple[Month, Any, Any], credits: Any) -> 
     # O4's first parcel: the order fee; 1 unit shipped, 1 included: no extra unit yet
     assert codes["fulfillment_order"]["quantity"] == "1.00"
     assert codes["receiving"]["quantity"] == "100.00"
+    # nothing was handed to the carrier complete in September: nothing counted, nothing owed
+    assert (sep["sla_credits"], sep["credits_total"]) == ("none", "0.00")
 
 
 def test_charges_total_for_cost_per_order(month: tuple[Month, Any, Any], db: Database) -> None:
@@ -467,9 +484,7 @@ def test_charges_total_for_cost_per_order(month: tuple[Month, Any, Any], db: Dat
     assert nothing is None
 
 
-def test_the_cli_prints_the_same_invoice(
-    month: tuple[Month, Any, Any], credits: Any, db: Database
-) -> None:
+def test_the_cli_prints_the_same_invoice(month: tuple[Month, Any, Any], db: Database) -> None:
     from midway.billing.cli import app
 
     scenario, _, _ = month
