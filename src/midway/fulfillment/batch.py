@@ -92,9 +92,10 @@ def place_many(
                 placed = _place_together(session, principal, [(i, inputs[i]) for i in todo], skus)
             for item in placed:
                 outcomes[item.index] = item.order.id
-        except (inventory.InsufficientStock, IntegrityError):
-            # Someone else moved the same stock or placed the same order meanwhile: fall back
-            # to the single-order path, which re-reads, retries and refuses one by one.
+        except (inventory.InsufficientStock, IntegrityError, MidwayError, DomainError):
+            # Someone else moved the same stock or placed the same order meanwhile (or one
+            # order broke a rule the checks above do not cover): fall back to the single-order
+            # path, which re-reads, retries and refuses one by one.
             for i in todo:
                 outcomes[i] = _place_alone(session, principal, inputs[i])
     done: list[Outcome] = []
