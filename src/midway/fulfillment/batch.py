@@ -149,13 +149,7 @@ def _place_together(
         for key, units in wanted.items():
             stock[key] = stock.get(key, 0) - units
             totals[key] += units
-        reserved = {ln.id: 0 for ln in lines}
-        for alloc in decision.allocations:
-            reserved[alloc.line_id] += alloc.quantity
-        order.status = orders.status_of(
-            [orders.LineProgress(ln.quantity, 0, reserved[ln.id], 0) for ln in lines]
-        )
-        order.sourcing = [decision.as_dict()]
+        intake.settle(order, lines, decision)
         handover = intake.hand_over(
             principal, order, lines, skus, nodes, demands, decision, due_at=due_at
         )

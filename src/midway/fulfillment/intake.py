@@ -101,13 +101,7 @@ def place(session: Session, principal: Principal, data: orders.OrderInput) -> Pl
     nodes = network(session, order.merchant_id)
     demands = demands_of(lines, skus, {ln.id: ln.quantity for ln in lines})
     decision = _plan_and_reserve(session, principal, order, nodes, demands, skus, set())
-    reserved = {ln.id: 0 for ln in lines}
-    for alloc in decision.allocations:
-        reserved[alloc.line_id] += alloc.quantity
-    order.status = orders.status_of(
-        [orders.LineProgress(ln.quantity, 0, reserved[ln.id], 0) for ln in lines]
-    )
-    order.sourcing = [decision.as_dict()]
+    reserved = settle(order, lines, decision)
     orders.write_order(session, order, lines)
     handover = hand_over(principal, order, lines, skus, nodes, demands, decision)
     handover.write(session)
@@ -120,6 +114,21 @@ def place(session: Session, principal: Principal, data: orders.OrderInput) -> Pl
         fulfillment_order_lines=handover.fulfillment_order_lines,
         facility_codes={fid: n.facility.code for fid, n in nodes.items()},
     )
+
+
+def settle(
+    order: Order, lines: list[OrderLine], decision: sourcing.SourcingDecision
+) -> dict[str, int]:
+    """Give a new order the status and stored decision of its sourcing; returns the units
+    reserved per line."""
+    reserved = {ln.id: 0 for ln in lines}
+    for alloc in decision.allocations:
+        reserved[alloc.line_id] += alloc.quantity
+    order.status = orders.status_of(
+        [orders.LineProgress(ln.quantity, 0, reserved[ln.id], 0) for ln in lines]
+    )
+    order.sourcing = [decision.as_dict()]
+    return reserved
 
 
 def order_created(principal: Principal, order: Order) -> NewEvent:
