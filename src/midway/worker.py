@@ -54,14 +54,14 @@ def claim_batch(settings: Settings) -> int:
     return max(CLAIM_BATCH, 2 * settings.webhook_concurrency)
 
 
-def lease_for(settings: Settings, batch: int = CLAIM_BATCH) -> timedelta:
+def lease_for(settings: Settings) -> timedelta:
     """How long a claimed batch stays invisible to other workers.
 
     ``webhook_concurrency`` sends run at once, so the lease has to cover the batch's waves of
     worst-case timeouts plus headroom; a worker that dies simply lets it run out and another
     worker retries.
     """
-    waves = -(-batch // settings.webhook_concurrency)
+    waves = -(-claim_batch(settings) // settings.webhook_concurrency)
     return timedelta(seconds=waves * (settings.webhook_timeout_seconds + 1.0) + 30.0)
 
 
@@ -70,15 +70,15 @@ def run_round(
     settings: Settings,
     client: httpx.Client,
     stats: WorkerStats,
-    stop: threading.Event | None = None,
-    senders: Executor | None = None,
+    stop: threading.Event,
+    senders: Executor,
 ) -> int:
     """One pass: dispatch, lease, send, record. Returns how much work it found (0 = idle).
 
-    With ``senders`` the leased deliveries are sent concurrently (each result recorded in its
-    own transaction as it comes back); without, one after another. When ``stop`` is set
-    mid-batch, the deliveries not yet sent are handed back at once rather than left leased
-    until the lease runs out.
+    The leased deliveries are sent by ``senders`` (``webhook_concurrency`` threads), each
+    result recorded in its own transaction as it comes back. When ``stop`` is set mid-batch,
+    the deliveries not yet sent are handed back at once rather than left leased until the
+    lease runs out.
     """
     policy = RetryPolicy(
         max_attempts=settings.webhook_max_attempts,
@@ -90,25 +90,18 @@ def run_round(
     with db.transaction() as session:
         dispatched = service.dispatch(session, DISPATCH_BATCH)
     stats.events_dispatched += dispatched
-    batch = claim_batch(settings) if senders is not None else CLAIM_BATCH
     with db.transaction() as session:
-        claims = service.claim_due(session, batch, utcnow(), lease=lease_for(settings, batch))
-    halt = stop or threading.Event()
+        claims = service.claim_due(
+            session, claim_batch(settings), utcnow(), lease=lease_for(settings)
+        )
     unsent: list[service.Claim] = []
-    if senders is None:
-        for index, claim in enumerate(claims):
-            if halt.is_set():
-                unsent = claims[index:]
-                break
-            _record(db, policy, stats, claim, delivery.send(client, claim))
-    else:
-        futures = {senders.submit(_send, client, claim, halt): claim for claim in claims}
-        for future in as_completed(futures):
-            result = future.result()
-            if result is None:
-                unsent.append(futures[future])
-            else:
-                _record(db, policy, stats, futures[future], result)
+    futures = {senders.submit(_send, client, claim, stop): claim for claim in claims}
+    for future in as_completed(futures):
+        result = future.result()
+        if result is None:
+            unsent.append(futures[future])
+        else:
+            _record(db, policy, stats, futures[future], result)
     if unsent:
         with db.transaction() as session:
             service.release(session, unsent)

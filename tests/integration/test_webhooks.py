@@ -64,6 +64,7 @@ class Receiver:
     delays: dict[str, float] = field(default_factory=dict)
     in_flight: int = 0
     peak: int = 0
+    started: threading.Event = field(default_factory=threading.Event)
 
     def wait(self, path: str) -> None:
         """Hold a request to a slow path, counting how many are held at once."""
@@ -73,6 +74,7 @@ class Receiver:
         with self.lock:
             self.in_flight += 1
             self.peak = max(self.peak, self.in_flight)
+        self.started.set()
         time.sleep(delay)
         with self.lock:
             self.in_flight -= 1
@@ -673,6 +675,38 @@ def test_worker_loop_runs_until_stopped(db, api, make_actor, receiver):
     (got,) = receiver.at("/loop")
     assert got.headers["webhook-id"] == event_id and got.verified
     assert outcome[0].delivered == 1
+
+
+def test_stopping_mid_batch_hands_the_unsent_deliveries_back_at_once(db, api, make_actor, receiver):
+    """With one sender, the delivery in hand finishes; the rest of the leased batch is due
+    again at once instead of waiting for its lease to run out."""
+    merchant = make_actor("merchant", "Northwind Goods")
+    register(merchant, receiver, "/slow")
+    receiver.delays["/slow"] = 0.5
+    for n in range(4):
+        emit_event(db, "task.created", merchant.id, n=n)
+    stop = threading.Event()
+    outcome: list[Any] = []
+    thread = threading.Thread(
+        target=lambda: outcome.append(
+            run_worker(db, settings_for(db, webhook_concurrency=1), stop=stop)
+        )
+    )
+    thread.start()
+    try:
+        assert receiver.started.wait(timeout=60)  # the first delivery is in hand
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+    assert not thread.is_alive()
+    assert outcome[0].delivered == len(receiver.at("/slow")) == 1
+    with db.transaction(write=False) as session:
+        pending = list(
+            session.scalars(select(WebhookDelivery).where(WebhookDelivery.status == "pending"))
+        )
+    assert len(pending) == 3
+    assert all(d.next_attempt_at is not None and d.next_attempt_at <= utcnow() for d in pending)
+    assert all(d.attempts == 0 for d in pending)
 
 
 def test_an_expired_lease_passes_to_another_worker_and_the_old_result_is_dropped(
