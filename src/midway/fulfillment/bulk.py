@@ -173,9 +173,10 @@ def _place_batch(
     session: Session, principal: Principal, records: list[Record], report: ImportReport
 ) -> None:
     readable: list[tuple[Record, OrderIn]] = []
+    refused: list[Rejection] = []
     for record in records:
         if record.data is None:
-            report.rejected.append(
+            refused.append(
                 Rejection(record.line, None, "unreadable", None, record.error or "unreadable")
             )
             continue
@@ -183,7 +184,7 @@ def _place_batch(
             readable.append((record, OrderIn.model_validate(record.data)))
         except ValidationError as exc:
             where, message = _first_error(exc)
-            report.rejected.append(
+            refused.append(
                 Rejection(record.line, _external_id(record), "invalid_input", where, message)
             )
     outcomes = batch.place_many(session, principal, [body.to_input() for _, body in readable])
@@ -192,7 +193,7 @@ def _place_batch(
             report.accepted += 1
             report.order_ids.append(outcome)
             continue
-        report.rejected.append(
+        refused.append(
             Rejection(
                 record.line,
                 _external_id(record),
@@ -201,7 +202,7 @@ def _place_batch(
                 str(outcome),
             )
         )
-    report.rejected.sort(key=lambda r: r.line)
+    report.rejected += sorted(refused, key=lambda r: r.line)  # batches come in file order
 
 
 def _external_id(record: Record) -> str | None:

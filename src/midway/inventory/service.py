@@ -50,12 +50,6 @@ class Movement:
 class InsufficientStock(Exception):
     """A guarded reservation found less available than asked (someone was faster)."""
 
-    def __init__(self, facility_id: str, sku: str, wanted: int) -> None:
-        super().__init__(f"{sku} at {facility_id}: fewer than {wanted} available")
-        self.facility_id = facility_id
-        self.sku = sku
-        self.wanted = wanted
-
 
 def available(session: Session, merchant_id: str, keys: Iterable[Key]) -> dict[Key, int]:
     """Available units (on hand − reserved) for the given facility × SKU keys."""
@@ -147,10 +141,10 @@ def reserve(
 
 
 def reserve_all(session: Session, merchant_id: str, totals: Mapping[Key, int]) -> None:
-    """Reserve the summed units of many orders at once: one guarded update per key, sent as
-    one batch in key order. Raises InsufficientStock (naming no single key) when any key had
-    fewer available than asked; the caller rolls back its savepoint. The ledger rows are the
-    caller's, one set per order (:func:`reservation_rows`)."""
+    """Reserve ``totals`` (one order's units, or the summed units of a batch of orders): one
+    guarded update per key, sent as one batch in key order. Raises InsufficientStock when any
+    key had fewer available than asked; the caller rolls back its savepoint. The ledger rows
+    are the caller's, one set per order (:func:`reservation_rows`)."""
     params = [
         {"m": merchant_id, "f": f, "s": s, "q": q} for (f, s), q in sorted(totals.items()) if q > 0
     ]
@@ -158,7 +152,7 @@ def reserve_all(session: Session, merchant_id: str, totals: Mapping[Key, int]) -
         return
     done = session.connection().execute(_GUARDED_RESERVE, params)
     if done.rowcount != len(params):
-        raise InsufficientStock("several facilities", "several SKUs", sum(totals.values()))
+        raise InsufficientStock(f"{len(params) - done.rowcount} of {len(params)} balances moved")
 
 
 def reservation_rows(
