@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy import or_, select, text, tuple_
 from sqlalchemy.orm import Session
 
-from midway.db import insert_rows, is_postgres, new_id, utcnow
+from midway.db import is_postgres, new_id, utcnow
 from midway.errors import InvalidInput
 from midway.events.models import Event
+from midway.inserts import insert_rows
 from midway.principal import Principal
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import time
 from decimal import Decimal
 from functools import lru_cache
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sqlalchemy import select
@@ -147,7 +148,17 @@ def get(session: Session, facility_id: str) -> Facility:
     return facility
 
 
-def calendar_of(facility: Facility) -> BusinessCalendar:
+class Scheduled(Protocol):
+    """Anything with a facility's time zone and daily cut-off (a row, or intake's view)."""
+
+    @property
+    def timezone(self) -> str: ...
+
+    @property
+    def cutoff_local_time(self) -> str: ...
+
+
+def calendar_of(facility: Scheduled) -> BusinessCalendar:
     """The business calendar of a facility (weekdays, its cut-off, in its zone)."""
     hours, minutes = (int(p) for p in facility.cutoff_local_time.split(":"))
     return BusinessCalendar(timezone=facility.timezone, cutoff=time(hours, minutes))

@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -24,11 +25,11 @@ from sqlalchemy.orm import Session
 from midway.catalog import service as catalog
 from midway.core import sourcing
 from midway.core.errors import DomainError
-from midway.db import insert_rows
 from midway.errors import MidwayError
-from midway.events.service import NewEvent, emit
-from midway.facilities.models import Facility
+from midway.events.models import Event
+from midway.events.service import NewEvent, event_rows
 from midway.fulfillment import intake
+from midway.inserts import insert_tables
 from midway.inventory import service as inventory
 from midway.inventory.models import StockMovement
 from midway.orders import service as orders
@@ -157,14 +158,27 @@ def _place_together(
         planned.append(_Planned(index, order, lines, handover, ledger))
 
     inventory.reserve_all(session, merchant_id, totals)
-    orders.write_orders(session, [(p.order, p.lines) for p in planned])
-    insert_rows(session, StockMovement, [row for p in planned for row in p.ledger])
-    intake.write_handovers(session, [p.handover for p in planned])
+    order_rows: list[dict[str, Any]] = []
+    line_rows: list[dict[str, Any]] = []
     events: list[NewEvent] = []
     for p in planned:
+        order_row, lines_of = orders.order_rows(p.order, p.lines)
+        order_rows.append(order_row)
+        line_rows += lines_of
         events.append(intake.order_created(principal, p.order))
         events += p.handover.events
-    emit(session, events)
+    # A duplicate channel order fails the lot with IntegrityError; the caller places the
+    # batch's orders one by one to find it.
+    insert_tables(
+        session,
+        [
+            (Order, order_rows),
+            (OrderLine, line_rows),
+            (StockMovement, [row for p in planned for row in p.ledger]),
+            *intake.handover_tables([p.handover for p in planned]),
+            (Event, event_rows(events)),
+        ],
+    )
     return planned
 
 
@@ -173,7 +187,7 @@ def _due_cache() -> intake.DueAt:
     handed over in the same transaction."""
     known: dict[str, datetime] = {}
 
-    def due_at(facility: Facility) -> datetime:
+    def due_at(facility: intake.Site) -> datetime:
         if facility.id not in known:
             known[facility.id] = intake.facilities_due(facility)
         return known[facility.id]

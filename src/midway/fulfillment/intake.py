@@ -7,9 +7,11 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import bindparam, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from midway.agreements import service as agreements
@@ -20,13 +22,16 @@ from midway.core import sourcing
 from midway.core.calendar import ship_by
 from midway.core.fulfillment import Action, apply, initial_state
 from midway.core.templates import template
-from midway.db import insert_rows, new_id, utcnow
-from midway.events.service import NewEvent, emit
+from midway.db import Base, new_id, utcnow
+from midway.events.models import Event
+from midway.events.service import NewEvent, emit, event_rows
 from midway.facilities import service as facilities
 from midway.facilities.models import Facility
 from midway.fulfillment.models import FulfillmentOrder, FulfillmentOrderLine
 from midway.fulfillment.progress import refresh_order
+from midway.inserts import insert_tables
 from midway.inventory import service as inventory
+from midway.inventory.models import StockMovement
 from midway.orders import service as orders
 from midway.orders.models import Order, OrderLine
 from midway.principal import Principal
@@ -38,14 +43,30 @@ MAX_ATTEMPTS = 4
 # (stock arrived, the address was corrected); other rejections are final for this order.
 RETRYABLE_REJECTIONS = ("inventory_out_of_stock", "incorrect_address")
 IN_HOUSE = template("in_house")
-DueAt = Callable[[Facility], datetime]  # a facility's ship-by deadline for work handed over now
+DueAt = Callable[["Site"], datetime]  # a facility's ship-by deadline for work handed over now
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """What intake needs of a facility (read as plain columns: every order reads its network,
+    and loading ORM objects for it cost more than the query)."""
+
+    id: str
+    party_id: str
+    code: str
+    country: str
+    timezone: str
+    cutoff_local_time: str
+    cost_per_package: Decimal
+    cost_per_unit: Decimal
+    created_at: datetime
 
 
 @dataclass(frozen=True)
 class Node:
     """A facility that may fulfil the merchant's orders, with the terms it works under."""
 
-    facility: Facility
+    facility: Site
     terms: ActiveTerms | None  # None: the merchant runs it itself
 
     @property
@@ -58,12 +79,23 @@ def network(session: Session, merchant_id: str) -> dict[str, Node]:
     and those of its active agreements."""
     terms = agreements.active_terms(session, merchant_id)
     ids = {fid: t for t in terms for fid in t.facility_ids}
-    rows = session.scalars(_NETWORK, {"m": merchant_id, "ids": sorted(ids)})
-    return {f.id: Node(f, ids.get(f.id) if f.party_id != merchant_id else None) for f in rows}
+    rows = session.connection().execute(_NETWORK, {"m": merchant_id, "ids": sorted(ids)})
+    sites = [Site(*row) for row in rows]
+    return {f.id: Node(f, ids.get(f.id) if f.party_id != merchant_id else None) for f in sites}
 
 
 # Built once: every order reads its merchant's network.
-_NETWORK = select(Facility).where(
+_NETWORK = select(
+    Facility.id,
+    Facility.party_id,
+    Facility.code,
+    Facility.country,
+    Facility.timezone,
+    Facility.cutoff_local_time,
+    Facility.cost_per_package,
+    Facility.cost_per_unit,
+    Facility.created_at,
+).where(
     or_(
         (Facility.party_id == bindparam("m")) & (Facility.kind != "returns_centre"),
         Facility.id.in_(bindparam("ids", expanding=True)),
@@ -100,12 +132,27 @@ def place(session: Session, principal: Principal, data: orders.OrderInput) -> Pl
     order, lines = orders.new_order(principal, data)
     nodes = network(session, order.merchant_id)
     demands = demands_of(lines, skus, {ln.id: ln.quantity for ln in lines})
-    decision = _plan_and_reserve(session, principal, order, nodes, demands, skus, set())
+    decision, wanted = _plan_and_reserve(session, order, nodes, demands, skus, set())
     reserved = settle(order, lines, decision)
-    orders.write_order(session, order, lines)
     handover = hand_over(principal, order, lines, skus, nodes, demands, decision)
-    handover.write(session)
-    emit(session, [order_created(principal, order), *handover.events])
+    order_row, line_rows = orders.order_rows(order, lines)
+    ledger = inventory.reservation_rows(order.merchant_id, wanted, order.id, principal.party_id)
+    try:
+        # Everything in one go (one round trip on PostgreSQL), parents first.
+        insert_tables(
+            session,
+            [
+                (Order, [order_row]),
+                (OrderLine, line_rows),
+                (StockMovement, ledger),
+                *handover.tables(),
+                (Event, event_rows([order_created(principal, order), *handover.events])),
+            ],
+        )
+    except IntegrityError as error:
+        if orders.is_duplicate(error):  # this channel order exists already
+            raise orders.duplicate(order) from None
+        raise
     return Placed(
         order=order,
         lines=lines,
@@ -170,9 +217,18 @@ def resource_order(session: Session, principal: Principal, order_id: str) -> str
     skus = catalog.sku_facts(session, order.merchant_id, (ln.sku for ln in lines))
     nodes = network(session, order.merchant_id)
     demands = demands_of(lines, skus, demand)
-    decision = _plan_and_reserve(session, principal, order, nodes, demands, skus, rejected)
+    decision, wanted = _plan_and_reserve(session, order, nodes, demands, skus, rejected)
     handover = hand_over(principal, order, lines, skus, nodes, demands, decision)
-    handover.write(session)
+    insert_tables(
+        session,
+        [
+            (
+                StockMovement,
+                inventory.reservation_rows(order.merchant_id, wanted, order.id, principal.party_id),
+            ),
+            *handover.tables(),
+        ],
+    )
     emit(session, handover.events)
     refresh_order(session, order, sourcing=decision.as_dict())
     return order.id
@@ -225,18 +281,18 @@ def eligible(
 
 def _plan_and_reserve(
     session: Session,
-    principal: Principal,
     order: Order,
     nodes: Mapping[str, Node],
     demands: tuple[sourcing.LineDemand, ...],
     skus: Mapping[str, SkuFacts],
     excluded: set[str],
-) -> sourcing.SourcingDecision:
-    """Decide where each line goes and reserve it; re-plan when another order was faster."""
+) -> tuple[sourcing.SourcingDecision, dict[tuple[str, str], int]]:
+    """Decide where each line goes and reserve it; re-plan when another order was faster.
+    Returns the decision and the units reserved per facility × SKU (the caller writes their
+    ledger rows with the rest of the order)."""
     allowed = eligible(nodes, order, demands, skus, excluded)
     options = facility_options(nodes)
     keys = stock_keys(demands, allowed)
-    decision = None
     for _attempt in range(MAX_ATTEMPTS):
         request = sourcing.SourcingRequest(
             destination_country=order.ship_to["country"],
@@ -249,20 +305,17 @@ def _plan_and_reserve(
         wanted = reservation_of(demands, decision)
         try:
             with session.begin_nested():
-                inventory.reserve(
-                    session, order.merchant_id, wanted, reference=order.id, actor=principal.party_id
-                )
-            break
+                inventory.reserve_all(session, order.merchant_id, wanted)
+            return decision, wanted
         except inventory.InsufficientStock:
-            decision = None  # another order took the stock between our read and our update
-    if decision is None:
-        decision = sourcing.SourcingDecision(
-            allocations=(),
-            backordered={d.line_id: d.quantity for d in demands},
-            reason="stock kept moving under concurrent orders; everything backordered",
-            steps=(),
-        )
-    return decision
+            pass  # another order took the stock between our read and our update
+    backordered = sourcing.SourcingDecision(
+        allocations=(),
+        backordered={d.line_id: d.quantity for d in demands},
+        reason="stock kept moving under concurrent orders; everything backordered",
+        steps=(),
+    )
+    return backordered, {}
 
 
 def facility_options(nodes: Mapping[str, Node]) -> tuple[sourcing.FacilityOption, ...]:
@@ -313,18 +366,23 @@ class Handover:
     tasks: list[dict[str, Any]]
     events: list[NewEvent]
 
-    def write(self, session: Session) -> None:
-        """Insert the rows (the caller emits the events with its own)."""
-        write_handovers(session, [self])
+    def tables(self) -> list[tuple[type[Base], list[dict[str, Any]]]]:
+        """The rows to insert, per table in parent-first order (the caller emits the events
+        with its own)."""
+        return [
+            (FulfillmentOrder, self.fulfillment_orders),
+            (FulfillmentOrderLine, self.fulfillment_order_lines),
+            (Task, self.tasks),
+        ]
 
 
-def write_handovers(session: Session, handovers: list[Handover]) -> None:
-    """Insert the rows of many handovers, one statement per table."""
-    insert_rows(session, FulfillmentOrder, [r for h in handovers for r in h.fulfillment_orders])
-    insert_rows(
-        session, FulfillmentOrderLine, [r for h in handovers for r in h.fulfillment_order_lines]
-    )
-    insert_rows(session, Task, [r for h in handovers for r in h.tasks])
+def handover_tables(handovers: list[Handover]) -> list[tuple[type[Base], list[dict[str, Any]]]]:
+    """The rows of many handovers, merged per table (parents first)."""
+    merged: dict[type[Base], list[dict[str, Any]]] = {}
+    for handover in handovers:
+        for model, rows in handover.tables():
+            merged.setdefault(model, []).extend(rows)
+    return list(merged.items())
 
 
 def hand_over(
@@ -451,6 +509,6 @@ def hand_over(
     return Handover(fo_rows, line_rows, task_rows, events)
 
 
-def facilities_due(facility: Facility) -> datetime:
+def facilities_due(facility: Site) -> datetime:
     """When work handed to a facility now is due: its ship-by deadline."""
     return ship_by(facilities.calendar_of(facility), utcnow())

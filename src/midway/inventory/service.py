@@ -24,11 +24,12 @@ from sqlalchemy.orm import Session
 
 from midway.agreements import service as agreements
 from midway.catalog import service as catalog
-from midway.db import insert_rows, is_postgres, utcnow
+from midway.db import is_postgres, utcnow
 from midway.errors import InvalidInput, NotFound
 from midway.events.service import NewEvent, emit
 from midway.facilities import service as facilities
 from midway.facilities.models import Facility
+from midway.inserts import insert_rows
 from midway.inventory.models import StockBalance, StockMovement
 from midway.principal import Principal
 

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from sqlalchemy import select, tuple_, update
 from sqlalchemy.exc import IntegrityError
@@ -14,12 +15,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from midway.catalog import service as catalog
-from midway.db import insert_rows, new_id, utcnow
+from midway.db import new_id, utcnow
 from midway.errors import Conflict, InvalidInput, NotFound
 from midway.facilities.service import validate_country
 from midway.orders.models import Order, OrderLine
 from midway.principal import Principal
 
+Row = dict[str, Any]
+DUPLICATE_KEY = "uq_order_channel_external"  # the unique constraint of a channel order
 SHIP_TO_FIELDS = (
     "name",
     "company",
@@ -203,23 +206,21 @@ def new_order(principal: Principal, data: OrderInput) -> tuple[Order, list[Order
     return order, lines
 
 
-def write_order(session: Session, order: Order, lines: Sequence[OrderLine]) -> None:
-    """Insert a new order and its lines; the (channel, external id) key stops duplicates."""
-    try:
-        insert_rows(session, Order, [_row(order)])
-    except IntegrityError:  # the unique key: this channel order exists already
-        raise duplicate(order) from None
-    insert_rows(session, OrderLine, [_row(line) for line in lines])
+def order_rows(order: Order, lines: Sequence[OrderLine]) -> tuple[Row, list[Row]]:
+    """A new order and its lines as the rows to insert (the caller writes them together with
+    the rest of what placing the order produced; see :func:`is_duplicate`)."""
+    return _row(order), [_row(line) for line in lines]
 
 
-def write_orders(session: Session, placed: Sequence[tuple[Order, Sequence[OrderLine]]]) -> None:
-    """Insert many new orders and their lines, two statements in all; a duplicate channel
-    order raises ``IntegrityError`` for the whole lot (the caller knows which to retry)."""
-    insert_rows(session, Order, [_row(order) for order, _ in placed])
-    insert_rows(session, OrderLine, [_row(line) for _, lines in placed for line in lines])
+def is_duplicate(error: IntegrityError) -> bool:
+    """Whether a failed insert broke the (merchant, channel, external id) key of orders."""
+    diag = getattr(error.orig, "diag", None)
+    if diag is not None:  # PostgreSQL names the constraint
+        return getattr(diag, "constraint_name", None) == DUPLICATE_KEY
+    return "orders.merchant_id, orders.channel, orders.external_id" in str(error.orig)
 
 
-def _row(obj: Order | OrderLine) -> dict[str, object]:
+def _row(obj: Order | OrderLine) -> Row:
     return {c.key: getattr(obj, c.key) for c in obj.__table__.columns}
 
 

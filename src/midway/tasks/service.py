@@ -12,9 +12,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from midway.core.matrix import FULFILLMENT_ORDER_PROCESSES, Context, Matrix, resolve
-from midway.db import insert_rows, new_id, utcnow
+from midway.db import new_id, utcnow
 from midway.errors import InvalidInput, InvalidState, NotFound
 from midway.events.service import NewEvent
+from midway.inserts import insert_rows
 from midway.principal import Principal
 from midway.tasks.models import Task
 
