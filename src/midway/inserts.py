@@ -43,7 +43,6 @@ class _Shape:
     processors: tuple[Processor, ...]
     insert_sql: str
     copy_sql: str
-    unnest_sql: str  # PostgreSQL: all rows in one statement, one array per column
 
     def params(self, rows: Rows) -> list[tuple[Any, ...]]:
         """The rows as driver parameters, in column order."""
@@ -76,23 +75,8 @@ def _shape(dialect: Dialect, model: type[Base], columns: tuple[str, ...]) -> _Sh
             insert_sql=f"INSERT INTO {table.name} ({names}) "
             f"VALUES ({', '.join(mark for _ in columns)})",
             copy_sql=f"COPY {table.name} ({names}) FROM STDIN",
-            unnest_sql=_unnest_sql(table, columns, dialect),
         )
     return shape
-
-
-def _unnest_sql(table: Table, columns: tuple[str, ...], dialect: Dialect) -> str:
-    """``INSERT … SELECT … FROM unnest(array, …)``: a fixed text whatever the row count (so the
-    server prepares it once), rows inserted in the order given (identity columns follow it)."""
-    if dialect.name != "postgresql":
-        return ""
-    names = [table.c[c].name for c in columns]
-    arrays = ", ".join(f"%s::{table.c[c].type.compile(dialect=dialect)}[]" for c in columns)
-    listed = ", ".join(names)
-    return (
-        f"INSERT INTO {table.name} ({listed}) SELECT {listed} FROM unnest({arrays}) "
-        f"WITH ORDINALITY AS r({listed}, r_order) ORDER BY r_order"
-    )
 
 
 def _single(processor: Any) -> Processor:
@@ -159,18 +143,16 @@ def _write_postgres(driver: Any, dialect: Dialect, planned: list[tuple[_Shape, R
 def _flush(
     driver: Any, dialect: Dialect, queued: list[tuple[_Shape, list[tuple[Any, ...]]]]
 ) -> None:
-    """Send the queued small inserts, one statement per table, in one pipeline: one round trip
-    for all of them (an error surfaces when the pipeline syncs, so it names every statement)."""
+    """Send the queued small inserts in one pipeline: one round trip for all of them (an error
+    surfaces when the pipeline syncs, so it names every statement sent)."""
     if not queued:
         return
     try:
         with driver.pipeline(), driver.cursor() as cursor:
             for shape, params in queued:
-                cursor.execute(
-                    shape.unnest_sql, [list(column) for column in zip(*params, strict=True)]
-                )
+                cursor.executemany(shape.insert_sql, params)
     except dialect.loaded_dbapi.Error as error:
-        statements = "; ".join(shape.unnest_sql for shape, _ in queued)
+        statements = "; ".join(shape.insert_sql for shape, _ in queued)
         raise _wrapped(statements, None, error, dialect) from error
 
 
