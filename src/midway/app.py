@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
+from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -124,7 +126,18 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     """Build the API application for a database (from settings when not given)."""
     settings = settings or get_settings()
     db = database or Database(settings.database_url, pool_size=settings.pool_size)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Requests run in worker threads, each holding a pooled connection. With more threads
+        # than pooled connections, a burst opens overflow connections and closes them again
+        # (a new PostgreSQL backend each time); capped at the pool size, requests wait their
+        # turn on the event loop instead.
+        to_thread.current_default_thread_limiter().total_tokens = db.pool_size
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Midway",
         version=__version__,
         summary="The shared record of a merchant and its 3PLs.",

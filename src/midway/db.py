@@ -214,6 +214,7 @@ class Database:
         self, url: str, *, pool_size: int = 10, ping_after_idle: float = PING_AFTER_IDLE_SECONDS
     ) -> None:
         self.url = url
+        self.pool_size = pool_size
         self.engine = create_db_engine(url, pool_size=pool_size, ping_after_idle=ping_after_idle)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self._sqlite = self.engine.dialect.name == "sqlite"

@@ -6,17 +6,21 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import anyio
 import psycopg
 import pytest
+from anyio import to_thread
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from midway.app import create_app
 from midway.db import Database, new_id
 from midway.events.models import Event
 from midway.inserts import COPY_FROM_ROWS, insert_rows, insert_tables
 from midway.orders import service as orders
 from midway.orders.models import Order, OrderLine
 from midway.parties import service as parties
+from midway.settings import Settings
 
 
 def _merchant(db: Database) -> str:
@@ -209,3 +213,15 @@ def test_a_connection_used_moments_ago_is_not_pinged(db: Database) -> None:
         assert _backend_pid(trusting) > 0  # SQLAlchemy dropped the broken connection
     finally:
         trusting.dispose()
+
+
+def test_the_api_runs_no_more_request_threads_than_pooled_connections(db: Database) -> None:
+    """More threads than pooled connections would open and close overflow connections under
+    a burst (a new PostgreSQL backend each); the app caps its thread pool at the pool size."""
+    app = create_app(Settings(database_url=db.url), database=db)
+
+    async def started() -> float:
+        async with app.router.lifespan_context(app):
+            return to_thread.current_default_thread_limiter().total_tokens
+
+    assert anyio.run(started) == db.pool_size == 40
