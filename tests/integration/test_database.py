@@ -3,8 +3,12 @@ SQLAlchemy's, and pooled PostgreSQL connections that died are replaced before us
 
 from __future__ import annotations
 
+import multiprocessing
+import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import anyio
 import psycopg
@@ -14,7 +18,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from midway.app import create_app
-from midway.db import Database, new_id
+from midway.db import Database, WriterLine, new_id
 from midway.events.models import Event
 from midway.inserts import COPY_FROM_ROWS, insert_rows, insert_tables
 from midway.orders import service as orders
@@ -225,3 +229,31 @@ def test_the_api_runs_no_more_request_threads_than_pooled_connections(db: Databa
             return to_thread.current_default_thread_limiter().total_tokens
 
     assert anyio.run(started) == db.pool_size == 40
+
+
+def _hold_the_line(path: str, holding: Any, left: Any) -> None:
+    line = WriterLine(path)
+    assert line.enter()
+    holding.set()
+    time.sleep(0.3)
+    left.set()
+    line.leave()
+
+
+def test_sqlite_writers_of_two_processes_take_turns(tmp_path: Path) -> None:
+    """A writer of another process holds the line: ours gets in only after it left."""
+    path = str(tmp_path / "midway.db")
+    context = multiprocessing.get_context("fork")
+    holding, left = context.Event(), context.Event()
+    other = context.Process(target=_hold_the_line, args=(path, holding, left))
+    other.start()
+    try:
+        assert holding.wait(10)
+        line = WriterLine(path)
+        assert line.enter()
+        assert left.is_set()
+        line.leave()
+        line.close()
+    finally:
+        other.join(10)
+    assert other.exitcode == 0
