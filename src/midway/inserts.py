@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Dialect, Table, insert
@@ -44,15 +45,23 @@ class _Shape:
     insert_sql: str
     copy_sql: str
 
-    def params(self, rows: Rows) -> list[tuple[Any, ...]]:
+    def params(self, rows: Rows) -> list[Sequence[Any]]:
         """The rows as driver parameters, in column order."""
         width = len(self.columns)
-        pairs = tuple(zip(self.columns, self.processors, strict=True))
-        result = []
+        take = itemgetter(*self.columns)
+        convert = [(i, p) for i, p in enumerate(self.processors) if p is not None]
+        result: list[Sequence[Any]] = []
         for row in rows:
             if len(row) != width:
                 raise ValueError(f"row has columns {sorted(row)}, expected {sorted(self.columns)}")
-            result.append(tuple(row[c] if p is None else p(row[c]) for c, p in pairs))
+            values = take(row)
+            if width == 1:
+                values = (values,)
+            if convert:
+                values = list(values)
+                for i, process in convert:
+                    values[i] = process(values[i])
+            result.append(values)
         return result
 
 
@@ -123,7 +132,7 @@ def _write_sqlite(driver: Any, dialect: Dialect, planned: list[tuple[_Shape, Row
 def _write_postgres(driver: Any, dialect: Dialect, planned: list[tuple[_Shape, Rows]]) -> None:
     # Parents go first: a table is copied (big) or queued (small) in the given order, and the
     # queue is flushed before any later table is copied.
-    queued: list[tuple[_Shape, list[tuple[Any, ...]]]] = []
+    queued: list[tuple[_Shape, list[Sequence[Any]]]] = []
     for shape, rows in planned:
         params = shape.params(rows)
         if len(params) < COPY_FROM_ROWS:
@@ -140,9 +149,7 @@ def _write_postgres(driver: Any, dialect: Dialect, planned: list[tuple[_Shape, R
     _flush(driver, dialect, queued)
 
 
-def _flush(
-    driver: Any, dialect: Dialect, queued: list[tuple[_Shape, list[tuple[Any, ...]]]]
-) -> None:
+def _flush(driver: Any, dialect: Dialect, queued: list[tuple[_Shape, list[Sequence[Any]]]]) -> None:
     """Send the queued small inserts in one pipeline: one round trip for all of them (an error
     surfaces when the pipeline syncs, so it names every statement sent)."""
     if not queued:
