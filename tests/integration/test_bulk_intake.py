@@ -242,3 +242,117 @@ def test_stock_taken_mid_batch_falls_back_to_one_by_one(db, make_actor):
         assert statuses == Counter({"open": 3, "backordered": 2})
         balance = session.scalars(select(StockBalance).where(StockBalance.sku == "MUG-GLD")).one()
         assert (balance.on_hand, balance.reserved) == (5, 5)
+
+
+def _many_skus(network: Any, count: int, stock: int) -> list[str]:
+    skus = [f"PART-{i:02d}" for i in range(count)]
+    for sku in skus:
+        r = network.merchant.put(f"/v1/skus/{sku}", json={"name": sku, "weight_g": 100})
+        assert r.status_code == 200, r.text
+        network.stock(sku, stock)
+    return skus
+
+
+def _statements(db: Database) -> tuple[list[str], Any]:
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(" ".join(statement.split())[:60])
+
+    return seen, record
+
+
+@pytest.mark.parametrize("db", ["postgres"], indirect=True)
+def test_a_batch_with_many_balances_reserves_them_in_two_statements(db, make_actor):
+    """Thirty SKUs in one batch: the rows are locked in key order by one statement and
+    reserved by another; every order gets its units and the ledger agrees."""
+    network = build_network(make_actor, stock=0)
+    skus = _many_skus(network, inventory.SET_BASED_FROM_KEYS + 6, stock=3)
+    bodies = [network.order(f"m-{i}", [(sku, 2)]) for i, sku in enumerate(skus)]
+    bodies.append(network.order("late", [(skus[0], 2)]))  # 1 left of PART-00
+    principal = Principal(network.merchant.id, "merchant", "admin")
+    seen, record = _statements(db)
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        report = bulk.import_orders(db, principal, _records(bodies), batch_size=len(bodies))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+    assert report.accepted == len(bodies) and report.rejected == []
+    assert sum("FROM stock_balances AS b JOIN unnest" in s for s in seen) == 1
+    assert sum(s.startswith("UPDATE stock_balances AS b") for s in seen) == 1
+    with db.transaction(write=False) as session:
+        balances = {
+            b.sku: (b.on_hand, b.reserved)
+            for b in session.scalars(
+                select(StockBalance).where(StockBalance.merchant_id == network.merchant.id)
+            )
+        }
+        statuses = Counter(
+            session.scalars(select(Order.status).where(Order.merchant_id == network.merchant.id))
+        )
+        assert inventory.ledger_matches_balances(session, network.merchant.id) == []
+    assert balances[skus[0]] == (3, 3)
+    assert all(balances[sku] == (3, 2) for sku in skus[1:])
+    assert statuses == Counter({"open": len(skus), "backordered": 1})
+
+
+@pytest.mark.parametrize("db", ["postgres"], indirect=True)
+def test_stock_taken_before_a_many_balance_batch_locks_falls_back(db, make_actor):
+    """Another writer takes stock of one SKU after the batch read the balances but before it
+    locked them: the update finds one balance short, the batch rolls back to its savepoint
+    and its orders are placed one by one against the real stock."""
+    network = build_network(make_actor, stock=0)
+    skus = _many_skus(network, inventory.SET_BASED_FROM_KEYS + 2, stock=3)
+    bodies = [network.order(f"m-{i}", [(sku, 2)]) for i, sku in enumerate(skus)]
+    principal = Principal(network.merchant.id, "merchant", "admin")
+    competitor_done = []
+
+    def take_stock(conn, cursor, statement, parameters, context, executemany):
+        if "FOR UPDATE OF b" in statement and not competitor_done:
+            competitor_done.append(True)
+            with db.engine.connect() as other:
+                other.execute(
+                    text(
+                        "UPDATE stock_balances SET reserved = reserved + 2 "
+                        "WHERE merchant_id = :m AND sku = :s"
+                    ),
+                    {"m": network.merchant.id, "s": skus[5]},
+                )
+                other.commit()
+
+    event.listen(db.engine, "before_cursor_execute", take_stock)
+    try:
+        report = bulk.import_orders(db, principal, _records(bodies), batch_size=len(bodies))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", take_stock)
+
+    assert competitor_done == [True]
+    assert report.accepted == len(bodies) and report.rejected == []
+    with db.transaction(write=False) as session:
+        lines = {
+            line.sku: line
+            for line in session.scalars(
+                select(OrderLine).where(OrderLine.merchant_id == network.merchant.id)
+            )
+        }
+        reserved = {
+            b.sku: b.reserved
+            for b in session.scalars(
+                select(StockBalance).where(StockBalance.merchant_id == network.merchant.id)
+            )
+        }
+        ours = dict(
+            session.execute(
+                select(StockMovement.sku, func.sum(StockMovement.reserved_delta))
+                .where(
+                    StockMovement.merchant_id == network.merchant.id,
+                    StockMovement.kind == "reservation",
+                )
+                .group_by(StockMovement.sku)
+            ).all()
+        )
+    assert set(lines) == set(skus)
+    assert ours[skus[5]] == 1 and lines[skus[5]].quantity == 2  # 1 reserved, 1 backordered
+    assert reserved[skus[5]] == 3  # the competitor's 2 and the 1 unit left for our order
+    assert all(reserved[sku] == 2 for sku in skus if sku != skus[5])

@@ -5,7 +5,9 @@ Reservations use one guarded statement per (facility, SKU), issued in a fixed ke
     UPDATE stock_balances SET reserved = reserved + :q
      WHERE merchant_id = :m AND facility_id = :f AND sku = :s AND on_hand - reserved >= :q
 
-A zero row count means someone else took the stock first: the caller re-plans. CHECK
+A zero row count means someone else took the stock first: the caller re-plans. A bulk
+import's batch on PostgreSQL locks its many rows in the same key order with one statement
+and updates them with another (see :func:`reserve_all`). CHECK
 constraints on the table are the backstop. On PostgreSQL the guarded update re-checks its
 condition after waiting for a concurrent writer's lock; on SQLite writers are serialised by
 ``BEGIN IMMEDIATE``. Both are proved by the concurrency tests.
@@ -17,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -62,7 +64,7 @@ def available(session: Session, merchant_id: str, keys: Iterable[Key]) -> dict[K
     rows = session.connection().execute(
         _AVAILABLE, {"m": merchant_id, "f": facility_ids, "s": skus}
     )
-    return {(f, s): int(a) for f, s, a in rows if (f, s) in wanted}
+    return {(f, s): int(a) for f, s, a in rows.all() if (f, s) in wanted}
 
 
 # Built once: every order reads the balances it may reserve.
@@ -142,18 +144,55 @@ def reserve(
 
 
 def reserve_all(session: Session, merchant_id: str, totals: Mapping[Key, int]) -> None:
-    """Reserve ``totals`` (one order's units, or the summed units of a batch of orders): one
-    guarded update per key, sent as one batch in key order. Raises InsufficientStock when any
-    key had fewer available than asked; the caller rolls back its savepoint. The ledger rows
-    are the caller's, one set per order (:func:`reservation_rows`)."""
-    params = [
-        {"m": merchant_id, "f": f, "s": s, "q": q} for (f, s), q in sorted(totals.items()) if q > 0
-    ]
-    if not params:
+    """Reserve ``totals`` (one order's units, or the summed units of a batch of orders).
+    Raises InsufficientStock when any key had fewer available than asked; the caller rolls
+    back its savepoint. The ledger rows are the caller's, one set per order
+    (:func:`reservation_rows`).
+
+    A few keys: one guarded update per key, sent as one batch in key order. Many keys on
+    PostgreSQL (a bulk import's batch): the rows are locked in key order by one statement and
+    updated by another, instead of hundreds of statements.
+    """
+    wanted = sorted((key, q) for key, q in totals.items() if q > 0)
+    if not wanted:
         return
-    done = session.connection().execute(_GUARDED_RESERVE, params)
-    if done.rowcount != len(params):
-        raise InsufficientStock(f"{len(params) - done.rowcount} of {len(params)} balances moved")
+    connection = session.connection()
+    if len(wanted) >= SET_BASED_FROM_KEYS and connection.dialect.name == "postgresql":
+        arrays = {
+            "m": merchant_id,
+            "f": [f for (f, _), _ in wanted],
+            "s": [s for (_, s), _ in wanted],
+            "q": [q for _, q in wanted],
+        }
+        connection.execute(_LOCK_IN_ORDER, arrays)
+        done = connection.execute(_RESERVE_LOCKED, arrays)
+    else:
+        params = [{"m": merchant_id, "f": f, "s": s, "q": q} for (f, s), q in wanted]
+        done = connection.execute(_GUARDED_RESERVE, params)
+    if done.rowcount != len(wanted):
+        raise InsufficientStock(f"{len(wanted) - done.rowcount} of {len(wanted)} balances moved")
+
+
+# From this many keys a PostgreSQL reservation locks and updates all rows in two statements.
+SET_BASED_FROM_KEYS = 24
+
+# Lock the rows in key order, then update them all; the guard is checked on rows nobody else
+# can change any more. Key order is code point order, as Python sorts the keys for the
+# one-by-one updates ("C" collation), so every reservation takes its locks in the same order
+# and two never deadlock.
+_LOCK_IN_ORDER = text(
+    "SELECT 1 FROM stock_balances AS b"
+    " JOIN unnest(CAST(:f AS text[]), CAST(:s AS text[])) AS w(f, s)"
+    " ON b.facility_id = w.f AND b.sku = w.s"
+    ' WHERE b.merchant_id = :m ORDER BY b.facility_id COLLATE "C", b.sku COLLATE "C"'
+    " FOR UPDATE OF b"
+)
+_RESERVE_LOCKED = text(
+    "UPDATE stock_balances AS b SET reserved = b.reserved + w.q"
+    " FROM unnest(CAST(:f AS text[]), CAST(:s AS text[]), CAST(:q AS integer[])) AS w(f, s, q)"
+    " WHERE b.merchant_id = :m AND b.facility_id = w.f AND b.sku = w.s"
+    " AND b.on_hand - b.reserved >= w.q"
+)
 
 
 def reservation_rows(
