@@ -18,23 +18,26 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import (
     JSON,
+    ColumnElement,
     DateTime,
     Dialect,
     Engine,
     Numeric,
     String,
+    any_,
+    bindparam,
     create_engine,
     event,
     exc,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, QueryableAttribute, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
@@ -92,6 +95,7 @@ class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSONType, list[Any]: JSONType, datetime: UTCDateTime()}
 
 
+T = TypeVar("T")
 _clock: ContextVar[datetime | None] = ContextVar("midway_clock", default=None)
 
 
@@ -193,6 +197,20 @@ def json_text(value: Any) -> str:
     """JSON columns' text: compact, keys as given (orjson, several times faster than ``json``;
     non-string keys become strings as ``json`` would make them)."""
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def one_of(column: QueryableAttribute[Any], name: str, dialect: str) -> ColumnElement[bool]:
+    """``column IN (:name…)``, or on PostgreSQL ``column = ANY(:name)``: one array parameter,
+    so the statement's text (and the plan the server prepares for it) is the same whatever
+    the length of the list."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(column.expression.type)))
+    return column.in_(bindparam(name, expanding=True))
+
+
+def per_dialect(build: Callable[[str], T]) -> dict[str, T]:
+    """A statement built once for each supported database (see :func:`one_of`)."""
+    return {dialect: build(dialect) for dialect in ("sqlite", "postgresql")}
 
 
 def is_postgres(session_or_engine: Session | Engine) -> bool:

@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from midway.catalog.models import Sku
-from midway.db import new_id, utcnow
+from midway.db import new_id, one_of, per_dialect, utcnow
 from midway.errors import InvalidInput, NotFound
 from midway.principal import Principal
 
@@ -171,14 +171,19 @@ def sku_facts(session: Session, merchant_id: str, codes: Iterable[str]) -> dict[
     wanted = sorted(set(codes))
     if not wanted:
         return {}
-    rows = session.connection().execute(_SKU_FACTS, {"m": merchant_id, "skus": wanted})
+    connection = session.connection()
+    rows = connection.execute(
+        _SKU_FACTS[connection.dialect.name], {"m": merchant_id, "skus": wanted}
+    )
     return {code: SkuFacts(code, tags, components) for code, tags, components in rows}
 
 
 # Built once: intake reads SKU facts for every order (building the statement costs more than
 # running it).
-_SKU_FACTS = select(Sku.sku, Sku.tags, Sku.components).where(
-    Sku.merchant_id == bindparam("m"), Sku.sku.in_(bindparam("skus", expanding=True))
+_SKU_FACTS = per_dialect(
+    lambda dialect: select(Sku.sku, Sku.tags, Sku.components).where(
+        Sku.merchant_id == bindparam("m"), one_of(Sku.sku, "skus", dialect)
+    )
 )
 
 

@@ -22,7 +22,7 @@ from midway.core import sourcing
 from midway.core.calendar import ship_by
 from midway.core.fulfillment import Action, apply, initial_state
 from midway.core.templates import template
-from midway.db import Base, new_id, utcnow
+from midway.db import Base, new_id, one_of, per_dialect, utcnow
 from midway.events.models import Event
 from midway.events.service import NewEvent, emit, event_rows
 from midway.facilities import service as facilities
@@ -79,26 +79,31 @@ def network(session: Session, merchant_id: str) -> dict[str, Node]:
     and those of its active agreements."""
     terms = agreements.active_terms(session, merchant_id)
     ids = {fid: t for t in terms for fid in t.facility_ids}
-    rows = session.connection().execute(_NETWORK, {"m": merchant_id, "ids": sorted(ids)})
+    connection = session.connection()
+    rows = connection.execute(
+        _NETWORK[connection.dialect.name], {"m": merchant_id, "ids": sorted(ids)}
+    )
     sites = [Site(*row) for row in rows]
     return {f.id: Node(f, ids.get(f.id) if f.party_id != merchant_id else None) for f in sites}
 
 
 # Built once: every order reads its merchant's network.
-_NETWORK = select(
-    Facility.id,
-    Facility.party_id,
-    Facility.code,
-    Facility.country,
-    Facility.timezone,
-    Facility.cutoff_local_time,
-    Facility.cost_per_package,
-    Facility.cost_per_unit,
-    Facility.created_at,
-).where(
-    or_(
-        (Facility.party_id == bindparam("m")) & (Facility.kind != "returns_centre"),
-        Facility.id.in_(bindparam("ids", expanding=True)),
+_NETWORK = per_dialect(
+    lambda dialect: select(
+        Facility.id,
+        Facility.party_id,
+        Facility.code,
+        Facility.country,
+        Facility.timezone,
+        Facility.cutoff_local_time,
+        Facility.cost_per_package,
+        Facility.cost_per_unit,
+        Facility.created_at,
+    ).where(
+        or_(
+            (Facility.party_id == bindparam("m")) & (Facility.kind != "returns_centre"),
+            one_of(Facility.id, "ids", dialect),
+        )
     )
 )
 

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from midway.agreements import service as agreements
 from midway.catalog import service as catalog
-from midway.db import is_postgres, utcnow
+from midway.db import is_postgres, one_of, per_dialect, utcnow
 from midway.errors import InvalidInput, NotFound
 from midway.events.service import NewEvent, emit
 from midway.facilities import service as facilities
@@ -61,19 +61,22 @@ def available(session: Session, merchant_id: str, keys: Iterable[Key]) -> dict[K
         return {}
     facility_ids = sorted({f for f, _ in wanted})
     skus = sorted({s for _, s in wanted})
-    rows = session.connection().execute(
-        _AVAILABLE, {"m": merchant_id, "f": facility_ids, "s": skus}
+    connection = session.connection()
+    rows = connection.execute(
+        _AVAILABLE[connection.dialect.name], {"m": merchant_id, "f": facility_ids, "s": skus}
     )
     return {(f, s): int(a) for f, s, a in rows.all() if (f, s) in wanted}
 
 
 # Built once: every order reads the balances it may reserve.
-_AVAILABLE = select(
-    StockBalance.facility_id, StockBalance.sku, StockBalance.on_hand - StockBalance.reserved
-).where(
-    StockBalance.merchant_id == bindparam("m"),
-    StockBalance.facility_id.in_(bindparam("f", expanding=True)),
-    StockBalance.sku.in_(bindparam("s", expanding=True)),
+_AVAILABLE = per_dialect(
+    lambda dialect: select(
+        StockBalance.facility_id, StockBalance.sku, StockBalance.on_hand - StockBalance.reserved
+    ).where(
+        StockBalance.merchant_id == bindparam("m"),
+        one_of(StockBalance.facility_id, "f", dialect),
+        one_of(StockBalance.sku, "s", dialect),
+    )
 )
 
 
