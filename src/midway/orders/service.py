@@ -9,13 +9,13 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from midway.catalog import service as catalog
-from midway.db import new_id, utcnow
+from midway.db import new_id, one_of, per_dialect, utcnow
 from midway.errors import Conflict, InvalidInput, NotFound
 from midway.facilities.service import validate_country
 from midway.orders.models import Order, OrderLine
@@ -137,17 +137,29 @@ def duplicate(order: Order | OrderInput) -> Conflict:
 def existing_keys(
     session: Session, merchant_id: str, keys: Iterable[tuple[str, str]]
 ) -> set[tuple[str, str]]:
-    """Which of these (channel, external id) keys the merchant's orders already use."""
-    wanted = set(keys)
-    if not wanted:
-        return set()
-    rows = session.execute(
-        select(Order.channel, Order.external_id).where(
-            Order.merchant_id == merchant_id,
-            tuple_(Order.channel, Order.external_id).in_(sorted(wanted)),
+    """Which of these (channel, external id) keys the merchant's orders already use (one
+    indexed lookup per channel: a list of pairs would make SQLite scan every order)."""
+    by_channel: dict[str, list[str]] = {}
+    for channel, external_id in set(keys):
+        by_channel.setdefault(channel, []).append(external_id)
+    connection = session.connection()
+    statement = _EXISTING[connection.dialect.name]
+    found: set[tuple[str, str]] = set()
+    for channel, external_ids in sorted(by_channel.items()):
+        rows = connection.execute(
+            statement, {"m": merchant_id, "c": channel, "e": sorted(external_ids)}
         )
+        found.update((channel, e) for (e,) in rows.all())
+    return found
+
+
+_EXISTING = per_dialect(
+    lambda dialect: select(Order.external_id).where(
+        Order.merchant_id == bindparam("m"),
+        Order.channel == bindparam("c"),
+        one_of(Order.external_id, "e", dialect),
     )
-    return {(c, e) for c, e in rows}
+)
 
 
 def order_value(lines: Sequence[LineInput]) -> Decimal | None:
