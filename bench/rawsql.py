@@ -345,13 +345,15 @@ def write_sqlite(conn: sqlite3.Connection, rows: Rows) -> None:
 
 def sqlite_connect(path: str) -> sqlite3.Connection:
     """A connection with Midway's pragmas (WAL, synchronous NORMAL, foreign keys, busy
-    timeout), in autocommit mode so transactions begin explicitly."""
+    timeout, temporary storage in memory), in autocommit mode so transactions begin
+    explicitly."""
     conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
     for pragma in (
         "journal_mode=WAL",
         "synchronous=NORMAL",
         "foreign_keys=ON",
         "busy_timeout=30000",
+        "temp_store=MEMORY",
     ):
         conn.execute(f"PRAGMA {pragma}")
     return conn
