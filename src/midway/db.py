@@ -287,13 +287,18 @@ class Database:
         self._writers = WriterLine(make_url(url).database) if self._sqlite else None
 
     @contextmanager
-    def transaction(self, *, write: bool = True) -> Iterator[Session]:
-        """A session in one transaction: committed when the block ends, rolled back on error."""
+    def transaction(self, *, write: bool = True, snapshot: bool = False) -> Iterator[Session]:
+        """A session in one transaction: committed when the block ends, rolled back on error.
+
+        ``snapshot``: every statement reads the same snapshot (REPEATABLE READ on PostgreSQL,
+        whose default gives each statement its own; a SQLite transaction always reads one)."""
         queued = write and self._writers is not None and self._writers.enter()
         try:
             session = self._sessions()
             if self._sqlite:
                 session.connection(execution_options={"midway_write": write})
+            elif snapshot:
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
             try:
                 yield session
                 session.commit()

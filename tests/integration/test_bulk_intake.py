@@ -356,3 +356,73 @@ def test_stock_taken_before_a_many_balance_batch_locks_falls_back(db, make_actor
     assert ours[skus[5]] == 1 and lines[skus[5]].quantity == 2  # 1 reserved, 1 backordered
     assert reserved[skus[5]] == 3  # the competitor's 2 and the 1 unit left for our order
     assert all(reserved[sku] == 2 for sku in skus if sku != skus[5])
+
+
+def test_an_import_in_small_batches_writes_what_placing_one_by_one_writes(db, make_actor):
+    """Each batch is sourced while the one before it is being written: the later batches must
+    count the earlier ones' reservations whether or not those are committed yet, so no batch
+    finds its stock gone (no fallback to one by one) and the records are those of placing
+    the orders one at a time."""
+    one_by_one = build_network(make_actor)
+    imported = build_network(make_actor)
+    alone = Principal(one_by_one.merchant.id, "merchant", "admin")
+    for data in _inputs(_bodies(one_by_one)):
+        with db.transaction() as session:
+            intake.place(session, alone, data)
+
+    savepoints: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SAVEPOINT"):
+            savepoints.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        report = bulk.import_orders(
+            db,
+            Principal(imported.merchant.id, "merchant", "admin"),
+            _records(_bodies(imported)),
+            batch_size=3,
+        )
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+    assert report.accepted == len(ORDERS) and report.rejected == []
+    assert len(savepoints) == len(ORDERS) // 3  # one per batch: none fell back
+    assert _record(db, imported.merchant.id) == _record(db, one_by_one.merchant.id)
+
+
+def test_a_batch_planned_behind_an_unwritten_one_leaves_it_its_stock(db, make_actor):
+    """Batch B is sourced while batch A, which takes 9 of the 10 mugs, is not written yet:
+    given A as unseen, B plans with the 1 mug left and both write without falling back. A
+    batch planned after A committed reads A's reservations from the database instead."""
+    network = build_network(make_actor, stock=0)
+    network.stock("MUG-GLD", 10)
+    principal = Principal(network.merchant.id, "merchant", "admin")
+    first = _inputs([network.order(f"a-{i}", [("MUG-GLD", 3)]) for i in range(3)])
+    second = _inputs([network.order("b-0", [("MUG-GLD", 3)])])
+    later = _inputs([network.order("c-0", [("MUG-GLD", 1)])])
+
+    with db.transaction(write=False, snapshot=True) as session:
+        a = batch.plan_batch(session, principal, first)
+        b = batch.plan_batch(session, principal, second, unseen=[a])
+    assert sum(a.totals.values()) == 9 and sum(b.totals.values()) == 1
+    with db.transaction() as session:
+        assert all(isinstance(o, str) for o in batch.write_batch(session, principal, a))
+    with db.transaction() as session:
+        assert all(isinstance(o, str) for o in batch.write_batch(session, principal, b))
+    with db.transaction(write=False, snapshot=True) as session:
+        c = batch.plan_batch(session, principal, later)  # A and B are in its snapshot
+    assert c.totals == {} and c.together
+
+    with db.transaction(write=False) as session:
+        balance = session.scalars(select(StockBalance).where(StockBalance.sku == "MUG-GLD")).one()
+        statuses = dict(
+            session.execute(
+                select(Order.external_id, Order.status).where(
+                    Order.merchant_id == network.merchant.id
+                )
+            ).all()
+        )
+    assert (balance.on_hand, balance.reserved) == (10, 10)
+    assert statuses == {"a-0": "open", "a-1": "open", "a-2": "open", "b-0": "backordered"}

@@ -2,11 +2,14 @@
 the reads and writes of a whole batch shared.
 
 One batch reads the catalog, the network, the existing channel keys and the stock balances
-once, sources its orders one after another against a running copy of the balances, then
-writes everything with one statement per table and reserves the summed units with one guarded
-update per facility × SKU. If another writer took stock or placed one of the same channel
-orders in the meantime, that batch rolls back to its savepoint and its orders are placed one
-by one through :func:`intake.place`, which re-reads and retries on its own. Either way every
+once, sources its orders one after another against a running copy of the balances
+(:func:`plan_batch`), then reserves the summed units with guarded updates and writes
+everything with one statement per table (:func:`write_batch`). Planning and writing can run in
+different transactions: bulk import plans the next batch while the previous one is written,
+passing the batches its snapshot does not contain yet as ``unseen``. If another writer took
+stock or placed one of the same channel orders in the meantime, that batch rolls back to its
+savepoint and its orders are placed one by one through :func:`intake.place`, which re-reads
+and retries on its own. Either way every
 order is accepted or rejected on its own, and the stored records are the ones the single-order
 path writes: the same rows, ledger lines (one set per order), decisions and events.
 """
@@ -48,11 +51,40 @@ class _Planned:
     ledger: list[dict[str, object]]
 
 
+@dataclass
+class BatchPlan:
+    """A batch sourced against the stock as read, not yet written (see :func:`write_batch`)."""
+
+    inputs: Sequence[orders.OrderInput]
+    outcomes: list[Outcome | None]  # refusals found while planning; None: to be written
+    planned: list[_Planned]
+    totals: dict[tuple[str, str], int]  # the units to reserve per facility × SKU
+    keys: set[tuple[str, str]]  # the channel keys of the planned orders
+    together: bool  # False: planning the batch together failed; write it one by one
+    committed: bool = False  # set by whoever commits the batch's transaction
+
+
 def place_many(
     session: Session, principal: Principal, inputs: Sequence[orders.OrderInput]
 ) -> list[Outcome]:
     """Place every order of ``inputs`` in the caller's transaction; one outcome per input, in
     order. A refused order writes nothing; the others are unaffected by it."""
+    return write_batch(session, principal, plan_batch(session, principal, inputs))
+
+
+def plan_batch(
+    session: Session,
+    principal: Principal,
+    inputs: Sequence[orders.OrderInput],
+    unseen: Sequence[BatchPlan] = (),
+) -> BatchPlan:
+    """Check and source a batch against the stock as read; nothing is written.
+
+    ``unseen`` are batches being written that the session's snapshot does not contain yet
+    (bulk import plans the next batch while the previous one is written): their
+    reservations are subtracted from what is read and their channel keys count as taken. The
+    session must then read one snapshot (:meth:`Database.transaction` with ``snapshot=True``).
+    """
     principal.require("operator")
     principal.require_kind("merchant", "place orders")
     outcomes: list[Outcome | None] = [None] * len(inputs)
@@ -73,6 +105,8 @@ def place_many(
         merchant_id,
         {(d.channel, d.external_id) for i, d in enumerate(inputs) if outcomes[i] is None},
     )
+    for earlier in unseen:
+        taken |= earlier.keys
     for i, data in enumerate(inputs):
         if outcomes[i] is not None:
             continue
@@ -87,18 +121,35 @@ def place_many(
         taken.add(key)  # a second copy of the same order in the batch is a duplicate too
 
     todo = [i for i, o in enumerate(outcomes) if o is None]
-    if todo:
+    keys = {(inputs[i].channel, inputs[i].external_id) for i in todo}
+    try:
+        planned, totals = _plan_together(
+            session, principal, [(i, inputs[i]) for i in todo], skus, unseen
+        )
+    except (MidwayError, DomainError):
+        # One order broke a rule the checks above do not cover: place them one by one.
+        return BatchPlan(inputs, outcomes, [], {}, keys, together=False)
+    return BatchPlan(inputs, outcomes, planned, totals, keys, together=True)
+
+
+def write_batch(session: Session, principal: Principal, plan: BatchPlan) -> list[Outcome]:
+    """Reserve and write a planned batch in the caller's transaction; one outcome per input."""
+    outcomes = list(plan.outcomes)
+    todo = [i for i, o in enumerate(outcomes) if o is None]
+    together = plan.together
+    if todo and together:
         try:
             with session.begin_nested():
-                placed = _place_together(session, principal, [(i, inputs[i]) for i in todo], skus)
-            for item in placed:
+                _write_together(session, principal, plan.planned, plan.totals)
+            for item in plan.planned:
                 outcomes[item.index] = item.order.id
-        except (inventory.InsufficientStock, IntegrityError, MidwayError, DomainError):
-            # Someone else moved the same stock or placed the same order meanwhile (or one
-            # order broke a rule the checks above do not cover): fall back to the single-order
-            # path, which re-reads, retries and refuses one by one.
-            for i in todo:
-                outcomes[i] = _place_alone(session, principal, inputs[i])
+        except (inventory.InsufficientStock, IntegrityError):
+            together = False
+    if todo and not together:
+        # Someone else moved the same stock or placed the same order meanwhile (or planning
+        # together failed): the single-order path re-reads, retries and refuses one by one.
+        for i in todo:
+            outcomes[i] = _place_alone(session, principal, plan.inputs[i])
     done: list[Outcome] = []
     for outcome in outcomes:
         assert outcome is not None  # every input got an outcome above
@@ -114,12 +165,13 @@ def _place_alone(session: Session, principal: Principal, data: orders.OrderInput
         return exc
 
 
-def _place_together(
+def _plan_together(
     session: Session,
     principal: Principal,
     inputs: list[tuple[int, orders.OrderInput]],
     skus: dict[str, catalog.SkuFacts],
-) -> list[_Planned]:
+    unseen: Sequence[BatchPlan],
+) -> tuple[list[_Planned], dict[tuple[str, str], int]]:
     merchant_id = principal.party_id
     nodes = intake.network(session, merchant_id)
     options = intake.facility_options(nodes)
@@ -133,6 +185,9 @@ def _place_together(
         keys |= intake.stock_keys(demands, allowed)
         drafts.append((index, order, lines, demands, allowed))
     stock = inventory.available(session, merchant_id, keys)
+    for earlier in unseen:  # written meanwhile, but not in this snapshot yet
+        for key in stock.keys() & earlier.totals.keys():
+            stock[key] -= earlier.totals[key]
 
     totals: dict[tuple[str, str], int] = defaultdict(int)
     planned: list[_Planned] = []
@@ -157,6 +212,16 @@ def _place_together(
         ledger = inventory.reservation_rows(merchant_id, wanted, order.id, principal.party_id)
         planned.append(_Planned(index, order, lines, handover, ledger))
 
+    return planned, dict(totals)
+
+
+def _write_together(
+    session: Session,
+    principal: Principal,
+    planned: list[_Planned],
+    totals: dict[tuple[str, str], int],
+) -> None:
+    merchant_id = principal.party_id
     inventory.reserve_all(session, merchant_id, totals)
     order_rows: list[dict[str, Any]] = []
     line_rows: list[dict[str, Any]] = []
@@ -179,7 +244,6 @@ def _place_together(
             (Event, event_rows(events)),
         ],
     )
-    return planned
 
 
 def _due_cache() -> intake.DueAt:

@@ -1,23 +1,28 @@
 """Bulk order intake from JSON Lines or CSV: each order accepted or rejected on its own.
 
-Orders are applied in batches, one transaction per batch and a savepoint per order, so a bad
-order rolls back alone and nothing of it is left half-written.
+Orders are applied in batches (see :mod:`midway.fulfillment.batch`), one transaction per
+batch; a bad order is refused alone and nothing of it is left half-written. While one batch is
+written, the next is read, checked and sourced.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from midway.db import Database
 from midway.fulfillment import batch
+from midway.orders.models import Order
 from midway.orders.schemas import OrderIn
 from midway.principal import Principal
 
@@ -148,30 +153,87 @@ def import_orders(
 ) -> ImportReport:
     """Place every readable, valid order; report the others with their line and reason.
 
-    Each batch is one transaction placed by :func:`batch.place_many`; a refused order writes
-    nothing and does not affect the others."""
+    Each batch is one transaction (:func:`batch.write_batch`); a refused order writes nothing
+    and does not affect the others. While one batch is being written, the next is read,
+    checked and sourced (in a read transaction, against the stock less what the batch being
+    written takes), so the database and Python work at the same time. If stock moved in
+    between, the guarded reservation notices and that batch is placed one order at a time."""
     report = ImportReport()
-    batch: list[Record] = []
+    in_flight: deque[_InFlight] = deque()
+    # Held while a batch commits and while the next one takes its snapshot, so that planning
+    # knows exactly which batches its snapshot contains.
+    gate = threading.Lock()
 
-    def flush() -> None:
-        with db.transaction() as session:
-            _place_batch(session, principal, batch, report)
+    def collect() -> None:
+        done = in_flight.popleft()
+        outcomes = done.future.result()
+        _report(report, done.readable, done.refused, outcomes)
         if on_progress:
-            on_progress(len(batch))
-        batch.clear()
+            on_progress(done.size)
 
-    for record in records:
-        batch.append(record)
-        if len(batch) >= batch_size:
-            flush()
-    if batch:
-        flush()
+    def write(plan: batch.BatchPlan) -> list[batch.Outcome]:
+        holding = False
+        try:
+            with db.transaction() as session:
+                outcomes = batch.write_batch(session, principal, plan)
+                gate.acquire()  # through the commit at the end of this block
+                holding = True
+            plan.committed = True
+            return outcomes
+        finally:
+            if holding:
+                gate.release()
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="midway-import") as writer:
+        try:
+            for chunk in _chunks(records, batch_size):
+                readable, refused = _parse(chunk)
+                with db.transaction(write=False, snapshot=True) as session:
+                    with gate:
+                        session.execute(_SNAPSHOT)  # the snapshot starts with the first read
+                        unseen = [w.plan for w in in_flight if not w.plan.committed]
+                    plan = batch.plan_batch(
+                        session, principal, [body.to_input() for _, body in readable], unseen
+                    )
+                in_flight.append(
+                    _InFlight(writer.submit(write, plan), plan, readable, refused, len(chunk))
+                )
+                while len(in_flight) > 1:
+                    collect()
+            while in_flight:
+                collect()
+        finally:
+            for waiting in in_flight:
+                waiting.future.cancel()
     return report
 
 
-def _place_batch(
-    session: Session, principal: Principal, records: list[Record], report: ImportReport
-) -> None:
+# A read of a table: it starts the transaction's snapshot (on SQLite, a statement that reads
+# no table does not).
+_SNAPSHOT = select(Order.id).limit(1)
+
+
+@dataclass
+class _InFlight:
+    future: Future[list[batch.Outcome]]
+    plan: batch.BatchPlan
+    readable: list[tuple[Record, OrderIn]]
+    refused: list[Rejection]
+    size: int
+
+
+def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
+    chunk: list[Record] = []
+    for record in records:
+        chunk.append(record)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _parse(records: list[Record]) -> tuple[list[tuple[Record, OrderIn]], list[Rejection]]:
     readable: list[tuple[Record, OrderIn]] = []
     refused: list[Rejection] = []
     for record in records:
@@ -187,7 +249,15 @@ def _place_batch(
             refused.append(
                 Rejection(record.line, _external_id(record), "invalid_input", where, message)
             )
-    outcomes = batch.place_many(session, principal, [body.to_input() for _, body in readable])
+    return readable, refused
+
+
+def _report(
+    report: ImportReport,
+    readable: list[tuple[Record, OrderIn]],
+    refused: list[Rejection],
+    outcomes: list[batch.Outcome],
+) -> None:
     for (record, _), outcome in zip(readable, outcomes, strict=True):
         if isinstance(outcome, str):
             report.accepted += 1
