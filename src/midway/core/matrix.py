@@ -240,6 +240,46 @@ def resolve(matrix: Matrix, process: str, ctx: Context) -> Decision:
     return Decision(process=process, owner=owner, rule_id=None, reason=reason)
 
 
+class Resolver:
+    """:func:`resolve` for one matrix, with a memory.
+
+    Contexts that differ only in what no rule of the matrix looks at get the same decision
+    (word for word: the reasons quote only what a rule checks), so the decision is computed
+    once for them: the SKU code matters only when a rule lists SKUs, the order value only when
+    a rule bounds it. A bulk import resolves a few such contexts thousands of times.
+    """
+
+    LIMIT = 10_000  # remembered contexts; the memory starts over beyond it
+
+    def __init__(self, matrix: Matrix) -> None:
+        self.matrix = matrix
+        self._by_sku = any(rule.when.skus is not None for rule in matrix.rules)
+        self._by_value = any(
+            rule.when.min_order_value is not None or rule.when.max_order_value is not None
+            for rule in matrix.rules
+        )
+        self._known: dict[tuple[str, Context], Decision] = {}
+
+    def __call__(self, process: str, ctx: Context) -> Decision:
+        key = (
+            process,
+            Context(
+                sku=ctx.sku if self._by_sku or ctx.sku is None else "",
+                sku_tags=ctx.sku_tags,
+                channel=ctx.channel,
+                country=ctx.country,
+                order_value=ctx.order_value if self._by_value else None,
+            ),
+        )
+        decision = self._known.get(key)
+        if decision is None:
+            decision = resolve(self.matrix, process, ctx)
+            if len(self._known) >= self.LIMIT:
+                self._known.clear()
+            self._known[key] = decision
+        return decision
+
+
 # --- parsing -------------------------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from midway.core.matrix import FULFILLMENT_ORDER_PROCESSES, Context, Matrix, resolve
+from midway.core.matrix import FULFILLMENT_ORDER_PROCESSES, Context, Matrix, Resolver
 from midway.db import new_id, utcnow
 from midway.errors import InvalidInput, InvalidState, NotFound
 from midway.events.service import NewEvent
@@ -57,11 +57,11 @@ def planned(work: WorkOrder, matrix: Matrix) -> tuple[list[dict[str, Any]], list
     events; nothing is written (:func:`plan` writes them, batch intake writes many at once)."""
     rows: list[dict[str, Any]] = []
     now = utcnow()
+    resolve = _resolver(matrix)
     for process in FULFILLMENT_ORDER_PROCESSES:
         by_owner: dict[str, tuple[list[str], dict[str, object]]] = {}
         for line in work.lines:
             decision = resolve(
-                matrix,
                 process,
                 Context(
                     sku=line.sku,
@@ -114,6 +114,20 @@ def planned(work: WorkOrder, matrix: Matrix) -> tuple[list[dict[str, Any]], list
         )
         for r in rows
     ]
+
+
+# One resolver per matrix in use (matrices are immutable; each resolver holds its matrix, so an
+# id is never reused while it is a key here).
+_resolvers: dict[int, Resolver] = {}
+
+
+def _resolver(matrix: Matrix) -> Resolver:
+    resolver = _resolvers.get(id(matrix))
+    if resolver is None or resolver.matrix is not matrix:
+        if len(_resolvers) >= 1_000:
+            _resolvers.clear()
+        resolver = _resolvers[id(matrix)] = Resolver(matrix)
+    return resolver
 
 
 def close_open(session: Session, fulfillment_order_id: str, *, status: str, actor: str) -> int:

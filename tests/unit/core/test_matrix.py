@@ -19,6 +19,7 @@ from midway.core.matrix import (
     Condition,
     Context,
     Matrix,
+    Resolver,
     Rule,
     matrix_to_dict,
     parse_matrix,
@@ -429,3 +430,58 @@ def test_unknown_template_lists_the_known_ones() -> None:
     assert caught.value.field == "template"
     for name in TEMPLATES:
         assert name in str(caught.value)
+
+
+# --- the resolver's memory -----------------------------------------------------------------
+
+
+_CONTEXTS = st.builds(
+    Context,
+    sku=st.sampled_from([None, "MUG", "TEE", "CANDLE"]),
+    sku_tags=st.sampled_from([frozenset(), PREMIUM, frozenset({"fragile"})]),
+    channel=st.sampled_from([None, "web", "marketplace"]),
+    country=st.sampled_from([None, "US", "us", "DE"]),
+    order_value=st.sampled_from([None, Decimal("20"), Decimal("100.00"), Decimal("250")]),
+)
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        example_json()["rules"],  # bounds the order value
+        [{"id": "mugs", "process": "picking", "owner": "merchant", "when": {"skus": ["MUG"]}}],
+        [{"id": "eu", "process": "packing", "owner": "merchant", "when": {"countries": ["DE"]}}],
+    ],
+)
+@given(contexts=st.lists(_CONTEXTS, min_size=1, max_size=30))
+def test_the_resolver_decides_exactly_as_resolve(
+    rules: list[dict[str, Any]], contexts: list[Context]
+) -> None:
+    """Whatever it remembers, every decision equals resolve()'s, reason included."""
+    matrix = parse_matrix({"rules": rules, "defaults": {"picking": "provider"}})
+    resolver = Resolver(matrix)
+    for ctx in contexts:
+        for process in FULFILLMENT_ORDER_PROCESSES:
+            assert resolver(process, ctx) == resolve(matrix, process, ctx)
+
+
+def test_the_resolver_computes_a_context_that_differs_only_in_unused_facts_once() -> None:
+    matrix = parse_matrix(
+        {
+            "rules": [
+                {
+                    "id": "eu",
+                    "process": "packing",
+                    "owner": "merchant",
+                    "when": {"countries": ["DE"]},
+                }
+            ],
+            "defaults": {"packing": "provider"},
+        }
+    )
+    resolver = Resolver(matrix)
+    first = resolver("packing", Context(sku="MUG", country="DE", order_value=Decimal("10")))
+    again = resolver("packing", Context(sku="TEE", country="DE", order_value=Decimal("99")))
+    assert again is first  # no rule reads the SKU or the value: remembered
+    other = resolver("packing", Context(sku="TEE", country="US"))
+    assert other is not first and other.owner == "provider"
