@@ -286,6 +286,11 @@ class Database:
         self._sqlite = self.engine.dialect.name == "sqlite"
         self._writers = WriterLine(make_url(url).database) if self._sqlite else None
 
+    @property
+    def serial_writes(self) -> bool:
+        """True when write transactions queue for one lock (SQLite)."""
+        return self._writers is not None
+
     @contextmanager
     def transaction(self, *, write: bool = True, snapshot: bool = False) -> Iterator[Session]:
         """A session in one transaction: committed when the block ends, rolled back on error.

@@ -154,10 +154,11 @@ def import_orders(
     """Place every readable, valid order; report the others with their line and reason.
 
     Each batch is one transaction (:func:`batch.write_batch`); a refused order writes nothing
-    and does not affect the others. While one batch is being written, the next is read,
-    checked and sourced (in a read transaction, against the stock less what the batch being
-    written takes), so the database and Python work at the same time. If stock moved in
-    between, the guarded reservation notices and that batch is placed one order at a time."""
+    and does not affect the others. On PostgreSQL, while one batch is being written, the next
+    is read, checked and sourced (in a read transaction, against the stock less what the
+    batch being written takes), so the database and Python work at the same time. If stock
+    moved in between, the guarded reservation notices and that batch is placed one order at a
+    time."""
     report = ImportReport()
     in_flight: deque[_InFlight] = deque()
     # Held while a batch commits and while the next one takes its snapshot, so that planning
@@ -183,6 +184,20 @@ def import_orders(
         finally:
             if holding:
                 gate.release()
+
+    if db.serial_writes:
+        # SQLite: its writes hold the one write lock and compete with planning for the GIL;
+        # measured, overlapping them made an import slower (0.58x -> 0.51x of the baseline).
+        for chunk in _chunks(records, batch_size):
+            readable, refused = _parse(chunk)
+            with db.transaction() as session:
+                outcomes = batch.place_many(
+                    session, principal, [body.to_input() for _, body in readable]
+                )
+            _report(report, readable, refused, outcomes)
+            if on_progress:
+                on_progress(len(chunk))
+        return report
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="midway-import") as writer:
         try:
