@@ -50,6 +50,10 @@ class _Shape:
         width = len(self.columns)
         take = itemgetter(*self.columns)
         convert = [(i, p) for i, p in enumerate(self.processors) if p is not None]
+        # The rows of one write share many values (one timestamp for all of an order's rows,
+        # one due time for an FO's tasks): each value object is converted once in a row.
+        last_in: list[Any] = [_NOTHING] * len(convert)
+        last_out: list[Any] = [None] * len(convert)
         result: list[Sequence[Any]] = []
         for row in rows:
             if len(row) != width:
@@ -59,12 +63,16 @@ class _Shape:
                 values = (values,)
             if convert:
                 values = list(values)
-                for i, process in convert:
-                    values[i] = process(values[i])
+                for n, (i, process) in enumerate(convert):
+                    value = values[i]
+                    if value is not last_in[n]:
+                        last_in[n], last_out[n] = value, process(value)
+                    values[i] = last_out[n]
             result.append(values)
         return result
 
 
+_NOTHING = object()
 _shapes: dict[tuple[str, type[Base], tuple[str, ...]], _Shape] = {}
 
 

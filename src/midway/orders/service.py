@@ -245,7 +245,18 @@ def _transient(model: type[T], **values: Any) -> T:
 
 
 def _row(obj: Order | OrderLine) -> Row:
-    return {c.key: getattr(obj, c.key) for c in obj.__table__.columns}
+    values = obj.__dict__  # a new order's values live here (see _transient)
+    return {key: values[key] if key in values else getattr(obj, key) for key in _columns(type(obj))}
+
+
+def _columns(model: type[Order | OrderLine]) -> tuple[str, ...]:
+    keys = _column_keys.get(model)
+    if keys is None:
+        keys = _column_keys[model] = tuple(c.key for c in model.__table__.columns)
+    return keys
+
+
+_column_keys: dict[type[Order | OrderLine], tuple[str, ...]] = {}
 
 
 def get(session: Session, principal: Principal, order_id: str, *, lock: bool = False) -> Order:
