@@ -104,14 +104,18 @@ def _record(db: Database, merchant_id: str) -> dict[str, Any]:
     return result
 
 
+def _place_one_by_one(db: Database, network: Any) -> None:
+    alone = Principal(network.merchant.id, "merchant", "admin")
+    for data in _inputs(_bodies(network)):
+        with db.transaction() as session:
+            intake.place(session, alone, data)
+
+
 def test_a_batch_writes_what_placing_one_by_one_writes(db, make_actor):
     one_by_one = build_network(make_actor)
     together = build_network(make_actor)
 
-    alone = Principal(one_by_one.merchant.id, "merchant", "admin")
-    for data in _inputs(_bodies(one_by_one)):
-        with db.transaction() as session:
-            intake.place(session, alone, data)
+    _place_one_by_one(db, one_by_one)
     with db.transaction() as session:
         outcomes = batch.place_many(
             session,
@@ -365,10 +369,7 @@ def test_an_import_in_small_batches_writes_what_placing_one_by_one_writes(db, ma
     the orders one at a time."""
     one_by_one = build_network(make_actor)
     imported = build_network(make_actor)
-    alone = Principal(one_by_one.merchant.id, "merchant", "admin")
-    for data in _inputs(_bodies(one_by_one)):
-        with db.transaction() as session:
-            intake.place(session, alone, data)
+    _place_one_by_one(db, one_by_one)
 
     savepoints: list[str] = []
 

@@ -9,9 +9,9 @@ different transactions: bulk import plans the next batch while the previous one 
 passing the batches its snapshot does not contain yet as ``unseen``. If another writer took
 stock or placed one of the same channel orders in the meantime, that batch rolls back to its
 savepoint and its orders are placed one by one through :func:`intake.place`, which re-reads
-and retries on its own. Either way every
-order is accepted or rejected on its own, and the stored records are the ones the single-order
-path writes: the same rows, ledger lines (one set per order), decisions and events.
+and retries on its own. Either way every order is accepted or rejected on its own, and the
+stored records are the ones the single-order path writes: the same rows, ledger lines (one
+set per order), decisions and events.
 """
 
 from __future__ import annotations

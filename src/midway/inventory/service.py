@@ -137,15 +137,6 @@ _GUARDED_RESERVE = (
 )
 
 
-def reserve(
-    session: Session, merchant_id: str, wanted: Mapping[Key, int], *, reference: str, actor: str
-) -> None:
-    """Reserve units for every key, in key order, or raise InsufficientStock (nothing applied
-    by this call survives if the caller rolls back its savepoint)."""
-    reserve_all(session, merchant_id, wanted)
-    insert_rows(session, StockMovement, reservation_rows(merchant_id, wanted, reference, actor))
-
-
 def reserve_all(session: Session, merchant_id: str, totals: Mapping[Key, int]) -> None:
     """Reserve ``totals`` (one order's units, or the summed units of a batch of orders).
     Raises InsufficientStock when any key had fewer available than asked; the caller rolls

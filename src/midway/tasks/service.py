@@ -15,7 +15,6 @@ from midway.core.matrix import FULFILLMENT_ORDER_PROCESSES, Context, Matrix, Res
 from midway.db import new_id, utcnow
 from midway.errors import InvalidInput, InvalidState, NotFound
 from midway.events.service import NewEvent
-from midway.inserts import insert_rows
 from midway.principal import Principal
 from midway.tasks.models import Task
 
@@ -44,17 +43,9 @@ class WorkOrder:
     due_at: datetime
 
 
-def plan(session: Session, work: WorkOrder, matrix: Matrix) -> list[NewEvent]:
-    """Create one task per process and owner for a new FO; returns the events to emit."""
-    rows, events = planned(work, matrix)
-    if rows:
-        insert_rows(session, Task, rows)
-    return events
-
-
 def planned(work: WorkOrder, matrix: Matrix) -> tuple[list[dict[str, Any]], list[NewEvent]]:
     """The task rows a new FO gets from the matrix (one per process and owner), and their
-    events; nothing is written (:func:`plan` writes them, batch intake writes many at once)."""
+    events; nothing is written (intake writes them with the rest of the fulfillment order)."""
     rows: list[dict[str, Any]] = []
     now = utcnow()
     resolve = _resolver(matrix)
