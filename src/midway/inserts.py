@@ -134,7 +134,7 @@ def _write_sqlite(driver: Any, dialect: Dialect, planned: list[tuple[_Shape, Row
         try:
             driver.executemany(shape.insert_sql, params)
         except dialect.loaded_dbapi.Error as error:
-            raise _wrapped(shape.insert_sql, params, error, dialect) from error
+            raise wrapped(shape.insert_sql, params, error, dialect) from error
 
 
 def _write_postgres(driver: Any, dialect: Dialect, planned: list[tuple[_Shape, Rows]]) -> None:
@@ -153,7 +153,7 @@ def _write_postgres(driver: Any, dialect: Dialect, planned: list[tuple[_Shape, R
                 for values in params:
                     copy.write_row(values)
         except dialect.loaded_dbapi.Error as error:
-            raise _wrapped(shape.copy_sql, params[:1], error, dialect) from error
+            raise wrapped(shape.copy_sql, params[:1], error, dialect) from error
     _flush(driver, dialect, queued)
 
 
@@ -168,10 +168,10 @@ def _flush(driver: Any, dialect: Dialect, queued: list[tuple[_Shape, list[Sequen
                 cursor.executemany(shape.insert_sql, params)
     except dialect.loaded_dbapi.Error as error:
         statements = "; ".join(shape.insert_sql for shape, _ in queued)
-        raise _wrapped(statements, None, error, dialect) from error
+        raise wrapped(statements, None, error, dialect) from error
 
 
-def _wrapped(statement: str, params: Any, error: Exception, dialect: Dialect) -> Exception:
+def wrapped(statement: str, params: Any, error: Exception, dialect: Dialect) -> Exception:
     """The driver's error as SQLAlchemy's (``IntegrityError``, ``OperationalError``, …)."""
     return sa_exc.DBAPIError.instance(
         statement, params, error, dialect.loaded_dbapi.Error, dialect=dialect

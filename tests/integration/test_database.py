@@ -14,11 +14,12 @@ import anyio
 import psycopg
 import pytest
 from anyio import to_thread
-from sqlalchemy import insert, select, text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from midway import reads
 from midway.app import create_app
-from midway.db import Database, WriterLine, new_id
+from midway.db import Database, WriterLine, new_id, one_of, per_dialect
 from midway.events.models import Event
 from midway.inserts import COPY_FROM_ROWS, insert_rows, insert_tables
 from midway.orders import service as orders
@@ -87,6 +88,52 @@ def test_fast_inserts_store_what_sqlalchemy_stores(db: Database, count: int) -> 
     assert mine == reference
     assert mine[1][2] == Decimal("12.345")
     assert mine[1][3].tzinfo is UTC
+
+
+_ORDER_COLUMNS = per_dialect(
+    lambda dialect: (
+        select(
+            Order.external_id,
+            Order.status,
+            Order.ship_to,
+            Order.order_value,
+            Order.placed_at,
+            Order.ship_by,
+            Order.sourcing,
+        )
+        .where(
+            Order.merchant_id == bindparam("m"),
+            one_of(Order.external_id, "ids", dialect),
+            Order.status != "cancelled",  # a literal of the statement's own
+        )
+        .order_by(Order.external_id)
+    )
+)
+
+
+def test_direct_reads_return_what_sqlalchemy_returns(db: Database) -> None:
+    """reads.rows gives the values an ordinary execute gives (UTC datetimes, money, JSON,
+    NULLs), with the statement's own literals and an array parameter."""
+    merchant = _merchant(db)
+    with db.transaction() as session:
+        insert_rows(session, Order, [_order_row(merchant, n) for n in range(4)])
+        insert_rows(session, Order, [_order_row(merchant, 9, status="cancelled")])
+    params = {"m": merchant, "ids": ["E-1", "E-3", "E-9", "E-404"]}
+    with db.transaction(write=False) as session:
+        reference = [
+            tuple(r) for r in session.execute(_ORDER_COLUMNS[db.engine.dialect.name], params)
+        ]
+        for _ in range(7):  # past psycopg's prepare threshold
+            got = [tuple(r) for r in reads.rows(session, _ORDER_COLUMNS, params)]
+            assert got == reference
+    assert [r[0] for r in got] == ["E-1", "E-3"]
+    assert got[0][3] == Decimal("12.345") and got[0][4].tzinfo is UTC and got[0][5] is None
+    assert got[0][2]["nested"] == {"k": [1, None, "x"]}
+
+
+def test_a_failed_direct_read_is_sqlalchemys_error(db: Database) -> None:
+    with db.transaction(write=False) as session, pytest.raises(DBAPIError):
+        reads.rows(session, _ORDER_COLUMNS, {"m": "x", "ids": [1j]})  # a value no driver takes
 
 
 def test_tables_are_written_parents_first_and_events_keep_their_order(db: Database) -> None:

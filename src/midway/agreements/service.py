@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam, or_, select, tuple_
 from sqlalchemy.orm import Session
 
+from midway import reads
 from midway.agreements.models import Agreement, AgreementVersion
 from midway.catalog import service as catalog
 from midway.core import sharing
@@ -23,7 +24,7 @@ from midway.core.rating import RatingError, parse_rate_card
 from midway.core.scope import Scope, parse_scope, scope_to_dict
 from midway.core.sla_terms import parse_sla_terms
 from midway.core.templates import template
-from midway.db import new_id, utcnow
+from midway.db import new_id, per_dialect, utcnow
 from midway.errors import Conflict, InvalidInput, InvalidState, NotFound
 from midway.events.service import NewEvent, emit
 from midway.facilities.models import Facility
@@ -281,16 +282,18 @@ def list_visible(session: Session, principal: Principal) -> list[Agreement]:
 _parsed: dict[tuple[str, int], ActiveTerms] = {}
 
 
-_ACTIVE_VERSIONS = (
-    select(Agreement.id, Agreement.active_version)
-    .where(Agreement.merchant_id == bindparam("m"), Agreement.active_version.is_not(None))
-    .order_by(Agreement.created_at)
+_ACTIVE_VERSIONS = per_dialect(
+    lambda _dialect: (
+        select(Agreement.id, Agreement.active_version)
+        .where(Agreement.merchant_id == bindparam("m"), Agreement.active_version.is_not(None))
+        .order_by(Agreement.created_at)
+    )
 )
 
 
 def active_terms(session: Session, merchant_id: str) -> list[ActiveTerms]:
     """Every active agreement version of a merchant, parsed (used by sourcing and tasks)."""
-    keys = session.connection().execute(_ACTIVE_VERSIONS, {"m": merchant_id}).all()
+    keys = reads.rows(session, _ACTIVE_VERSIONS, {"m": merchant_id})
     result = []
     for agreement_id, active in keys:
         assert active is not None  # the query keeps only agreements with an active version

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from midway import reads
 from midway.catalog.models import Sku
 from midway.db import new_id, one_of, per_dialect, utcnow
 from midway.errors import InvalidInput, NotFound
@@ -171,10 +172,7 @@ def sku_facts(session: Session, merchant_id: str, codes: Iterable[str]) -> dict[
     wanted = sorted(set(codes))
     if not wanted:
         return {}
-    connection = session.connection()
-    rows = connection.execute(
-        _SKU_FACTS[connection.dialect.name], {"m": merchant_id, "skus": wanted}
-    )
+    rows = reads.rows(session, _SKU_FACTS, {"m": merchant_id, "skus": wanted})
     return {code: SkuFacts(code, tags, components) for code, tags, components in rows}
 
 

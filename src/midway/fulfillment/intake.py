@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from midway import reads
 from midway.agreements import service as agreements
 from midway.agreements.service import ActiveTerms
 from midway.catalog import service as catalog
@@ -79,10 +80,7 @@ def network(session: Session, merchant_id: str) -> dict[str, Node]:
     and those of its active agreements."""
     terms = agreements.active_terms(session, merchant_id)
     ids = {fid: t for t in terms for fid in t.facility_ids}
-    connection = session.connection()
-    rows = connection.execute(
-        _NETWORK[connection.dialect.name], {"m": merchant_id, "ids": sorted(ids)}
-    )
+    rows = reads.rows(session, _NETWORK, {"m": merchant_id, "ids": sorted(ids)})
     sites = [Site(*row) for row in rows]
     return {f.id: Node(f, ids.get(f.id) if f.party_id != merchant_id else None) for f in sites}
 
@@ -309,8 +307,7 @@ def _plan_and_reserve(
         decision = sourcing.source(request)
         wanted = reservation_of(demands, decision)
         try:
-            with session.begin_nested():
-                inventory.reserve_all(session, order.merchant_id, wanted)
+            inventory.reserve(session, order.merchant_id, wanted)
             return decision, wanted
         except inventory.InsufficientStock:
             pass  # another order took the stock between our read and our update

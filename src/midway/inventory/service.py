@@ -1,29 +1,33 @@
 """Stock: balances kept with an append-only ledger, in one transaction, never oversold.
 
-Reservations use one guarded statement per (facility, SKU), issued in a fixed key order::
+An order's reservation (:func:`reserve`) is all or nothing and takes its row locks in a fixed
+key order, so two reservations never deadlock:
 
-    UPDATE stock_balances SET reserved = reserved + :q
-     WHERE merchant_id = :m AND facility_id = :f AND sku = :s AND on_hand - reserved >= :q
+* On PostgreSQL: one plain update per (facility, SKU) inside a savepoint, sent in one round
+  trip. The CHECK ``reserved <= on_hand`` refuses the update that would oversell, after
+  waiting for any concurrent writer of the row, and the savepoint is rolled back.
+* On SQLite (writers are serialised by ``BEGIN IMMEDIATE``): one guarded update per key,
+  ``… WHERE … AND on_hand - reserved >= :q``; a zero row count rolls the savepoint back.
 
-A zero row count means someone else took the stock first: the caller re-plans. A bulk
-import's batch on PostgreSQL locks its many rows in the same key order with one statement
-and updates them with another (see :func:`reserve_all`). CHECK
-constraints on the table are the backstop. On PostgreSQL the guarded update re-checks its
-condition after waiting for a concurrent writer's lock; on SQLite writers are serialised by
-``BEGIN IMMEDIATE``. Both are proved by the concurrency tests.
+Either way the caller gets InsufficientStock and re-plans. A bulk import's batch reserves
+many keys at once (:func:`reserve_all`): on PostgreSQL it locks its rows in the same key order
+with one statement and updates them with another. The CHECK constraints are the backstop
+everywhere. The concurrency tests prove it on both databases.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import Dialect, bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from midway import reads
 from midway.agreements import service as agreements
 from midway.catalog import service as catalog
 from midway.db import is_postgres, one_of, per_dialect, utcnow
@@ -31,7 +35,7 @@ from midway.errors import InvalidInput, NotFound
 from midway.events.service import NewEvent, emit
 from midway.facilities import service as facilities
 from midway.facilities.models import Facility
-from midway.inserts import insert_rows
+from midway.inserts import insert_rows, wrapped
 from midway.inventory.models import StockBalance, StockMovement
 from midway.principal import Principal
 
@@ -61,11 +65,8 @@ def available(session: Session, merchant_id: str, keys: Iterable[Key]) -> dict[K
         return {}
     facility_ids = sorted({f for f, _ in wanted})
     skus = sorted({s for _, s in wanted})
-    connection = session.connection()
-    rows = connection.execute(
-        _AVAILABLE[connection.dialect.name], {"m": merchant_id, "f": facility_ids, "s": skus}
-    )
-    return {(f, s): int(a) for f, s, a in rows.all() if (f, s) in wanted}
+    rows = reads.rows(session, _AVAILABLE, {"m": merchant_id, "f": facility_ids, "s": skus})
+    return {(f, s): int(a) for f, s, a in rows if (f, s) in wanted}
 
 
 # Built once: every order reads the balances it may reserve.
@@ -135,6 +136,74 @@ _GUARDED_RESERVE = (
     )
     .values(reserved=StockBalance.reserved + bindparam("q"))
 )
+
+
+def reserve(session: Session, merchant_id: str, totals: Mapping[Key, int]) -> None:
+    """Reserve one order's units, all or nothing: raises InsufficientStock having changed
+    nothing when any key had fewer available than asked (the caller re-plans).
+
+    On PostgreSQL the savepoint, the updates in key order and the savepoint's release go to
+    the server together, in one round trip. The updates are not guarded by a WHERE clause:
+    the CHECK ``reserved <= on_hand`` refuses the one that would oversell (after waiting for
+    any concurrent writer of its row), which skips the rest and the release, and the
+    savepoint is rolled back. Elsewhere: a savepoint around :func:`reserve_all`.
+    """
+    wanted = sorted((key, q) for key, q in totals.items() if q > 0)
+    if not wanted:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql" and len(wanted) < SET_BASED_FROM_KEYS:
+        driver = connection.connection.driver_connection
+        _reserve_in_one_trip(driver, connection.dialect, merchant_id, wanted)
+        return
+    with session.begin_nested():
+        reserve_all(session, merchant_id, totals)
+
+
+_SAVEPOINT = "SAVEPOINT midway_reserve"
+_RELEASE = "RELEASE SAVEPOINT midway_reserve"
+_ROLLBACK = "ROLLBACK TO SAVEPOINT midway_reserve"
+_UNGUARDED_RESERVE = (
+    "UPDATE stock_balances SET reserved = reserved + %s"
+    " WHERE merchant_id = %s AND facility_id = %s AND sku = %s"
+)
+OVERSELL_GUARD = "stock_reserved_within_on_hand"
+
+
+def _reserve_in_one_trip(
+    driver: Any, dialect: Dialect, merchant_id: str, wanted: list[tuple[Key, int]]
+) -> None:
+    params = [(q, merchant_id, f, s) for (f, s), q in wanted]
+    control, updates = driver.cursor(), driver.cursor()
+    failure: Exception | None = None
+    try:
+        with driver.pipeline() as pipeline:
+            try:
+                # Never prepared: a statement psycopg prepares in a pipeline that fails is
+                # skipped by the server but remembered as prepared by the driver.
+                control.execute(_SAVEPOINT, prepare=False)
+                updates.executemany(_UNGUARDED_RESERVE, params)
+                control.execute(_RELEASE, prepare=False)
+                pipeline.sync()
+            except dialect.loaded_dbapi.Error as error:
+                failure = error  # raised below, once the pipeline is closed
+                with contextlib.suppress(dialect.loaded_dbapi.Error):
+                    pipeline.sync()  # what followed the error was skipped ("aborted")
+        if failure is not None:
+            refused = getattr(getattr(failure, "diag", None), "constraint_name", None)
+            if refused != OVERSELL_GUARD:
+                raise wrapped(_UNGUARDED_RESERVE, params, failure, dialect) from failure
+            control.execute(_ROLLBACK, prepare=False)
+            control.execute(_RELEASE, prepare=False)
+            raise InsufficientStock("a balance had fewer available than asked")
+        done = updates.rowcount
+    finally:
+        control.close()
+        updates.close()
+    if done != len(wanted):
+        # Sourcing reserves only balances it has just read, and balances are never deleted.
+        # The release has happened, so this transaction cannot be trusted any more: fail it.
+        raise RuntimeError(f"{len(wanted) - done} stock balances are missing")
 
 
 def reserve_all(session: Session, merchant_id: str, totals: Mapping[Key, int]) -> None:
