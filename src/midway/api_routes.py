@@ -25,18 +25,22 @@ from midway.webhooks.api import router as webhooks
 
 
 def include_all(app: FastAPI) -> None:
-    """Mount every router."""
+    """Mount every router.
+
+    Requests are matched against the routes one by one, in this order, so the routers of
+    the busiest paths (order intake, fulfillment orders, tasks, the event feed) come first
+    and the landing page last. No path of one router overlaps another's, so the order
+    changes nothing but the time to find a route."""
     for router in (
-        pages,
-        parties,
-        facilities,
-        agreements,
-        catalog,
-        inventory,
         orders,
         fulfillment,
         tasks,
         events,
+        inventory,
+        catalog,
+        facilities,
+        agreements,
+        parties,
         inbound,
         returns,
         incidents,
@@ -45,5 +49,6 @@ def include_all(app: FastAPI) -> None:
         billing,
         edi,
         webhooks,
+        pages,
     ):
         app.include_router(router)
