@@ -3,8 +3,9 @@
 Set-up (:mod:`bench.prepare`): a generated network (1 merchant with its stockroom, 2 providers
 with 5 warehouses each under active agreements, 2,000 SKUs stocked at ~80 % of the 11
 facilities, stock that cannot run out) and 10,000 past orders. The server runs as a subprocess
-on a free loopback port; N concurrent clients (httpx on asyncio, one process) POST 3-line
-orders with unique external ids for a fixed time after a warm-up. Reported: orders/s, p50 and
+on a free loopback port; N concurrent clients (keep-alive connections of
+:mod:`bench.loadgen`, one process) POST 3-line orders with unique external ids for a fixed
+time after a warm-up. Reported: orders/s, p50 and
 p99 latency, seen from the client.
 
 Baseline, same run, same database engine: raw SQL doing the same writes per order in one
@@ -35,7 +36,7 @@ from typing import Any
 import httpx
 import psycopg
 
-from bench import network, rawsql
+from bench import loadgen, network, rawsql
 from bench.common import (
     FAIL,
     CpuWindow,
@@ -206,7 +207,6 @@ async def _drive(
     backends: Callable[[], list[int]],
 ) -> Run:
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     start = time.perf_counter()
     t0, t1 = start + warmup, start + warmup + duration
     run = Run(orders=0, seconds=duration)
@@ -223,31 +223,29 @@ async def _drive(
         db.stop()
         run.client_cpu = time.process_time() - cpu
 
-    async def client_loop(client: httpx.AsyncClient, number: int) -> None:
+    async def client_loop(number: int) -> None:
         rng = random.Random(number)
-        while time.perf_counter() < t1:
-            body = network.order_body(rng, net, f"{prefix}-{next(counter):07d}")
-            sent = time.perf_counter()
-            try:
-                response = await client.post("/v1/orders", content=json.dumps(body))
-                ok, detail = (
-                    response.status_code == 201,
-                    f"{response.status_code} " + (response.text[:300]),
-                )
-            except httpx.HTTPError as exc:
-                ok, detail = False, repr(exc)
-            done = time.perf_counter()
-            if not ok:
-                run.errors += 1
-                run.first_error = run.first_error or detail
-            elif t0 <= done <= t1:
-                run.orders += 1
-                run.latencies.append(done - sent)
+        connection = loadgen.Connection(server.base_url, headers)
+        try:
+            while time.perf_counter() < t1:
+                body = network.order_body(rng, net, f"{prefix}-{next(counter):07d}")
+                sent = time.perf_counter()
+                try:
+                    status, answer = await connection.post("/v1/orders", json.dumps(body).encode())
+                    ok, detail = status == 201, f"{status} {answer[:300]!r}"
+                except loadgen.ClientError as exc:
+                    ok, detail = False, str(exc)
+                done = time.perf_counter()
+                if not ok:
+                    run.errors += 1
+                    run.first_error = run.first_error or detail
+                elif t0 <= done <= t1:
+                    run.orders += 1
+                    run.latencies.append(done - sent)
+        finally:
+            await connection.close()
 
-    async with httpx.AsyncClient(
-        base_url=server.base_url, headers=headers, limits=limits, timeout=120
-    ) as client:
-        await asyncio.gather(measure(), *(client_loop(client, n) for n in range(clients)))
+    await asyncio.gather(measure(), *(client_loop(n) for n in range(clients)))
     run.account(app, db)
     return run
 
@@ -477,7 +475,7 @@ def _backend(
     with Server(url, folder) as server:
         for clients in levels:
             prefix = f"h{clients}"
-            midway = asyncio.run(
+            midway = loadgen.run(
                 _drive(
                     server,
                     net.merchant_key,
