@@ -34,6 +34,8 @@ from sqlalchemy import (
     create_engine,
     event,
     exc,
+    func,
+    select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.engine import make_url
@@ -201,12 +203,15 @@ def json_text(value: Any) -> str:
 
 
 def one_of(column: QueryableAttribute[Any], name: str, dialect: str) -> ColumnElement[bool]:
-    """``column IN (:name…)``, or on PostgreSQL ``column = ANY(:name)``: one array parameter,
-    so the statement's text (and the plan the server prepares for it) is the same whatever
-    the length of the list."""
+    """``column`` is one of the list given as parameter ``name``, passed as one parameter so
+    that the statement's text (and the plan the database prepares for it) is the same
+    whatever the length of the list: ``column = ANY(:name)`` with an array on PostgreSQL,
+    ``column IN (SELECT value FROM json_each(:name))`` with a JSON array on SQLite, which
+    still searches the column's index with the list's values."""
     if dialect == "postgresql":
         return column == any_(bindparam(name, type_=ARRAY(column.expression.type)))
-    return column.in_(bindparam(name, expanding=True))
+    values = func.json_each(bindparam(name, type_=JSON)).table_valued("value")
+    return column.in_(select(values.c.value))
 
 
 def per_dialect(build: Callable[[str], T]) -> dict[str, T]:

@@ -2,12 +2,13 @@
 
 Every order reads its SKUs, its network and its balances: a few rows each, which the database
 answers in less time than SQLAlchemy spends preparing the execution and building its result.
-On PostgreSQL, :func:`rows` sends a statement built once straight to psycopg and converts each
-column with the result processor SQLAlchemy itself would apply to it, so the values are the
-ones an ordinary ``execute`` returns. On SQLite it is an ordinary ``execute``.
+:func:`rows` sends a statement built once straight to the driver (psycopg, or ``sqlite3``
+inside the session's transaction) and converts each column with the result processor
+SQLAlchemy itself would apply to it, so the values are the ones an ordinary ``execute``
+returns.
 
-The statements are the module-level ones built with :func:`midway.db.per_dialect`: no
-expanding parameters on PostgreSQL (``one_of`` gives one array parameter instead).
+The statements are the module-level ones built with :func:`midway.db.per_dialect`, with lists
+passed as one parameter (:func:`midway.db.one_of`), never as expanding ``IN`` parameters.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ AnySelect = Select[*tuple[Any, ...]]
 class _Compiled:
     statement: AnySelect  # kept alive: the cache is keyed by its id
     sql: str
+    names: list[str] | None  # the parameters in order, for a driver that takes them so
     defaults: Mapping[str, Any]  # the statement's own literal values
     binds: Mapping[str, Callable[[Any], Any]]
     results: list[Processor] | None = field(default=None)  # known after the first execution
@@ -44,27 +46,28 @@ def rows(
     connection = session.connection()
     dialect = connection.dialect
     statement = statements[dialect.name]
-    if dialect.name != "postgresql":
-        return connection.execute(statement, params).all()
     compiled = _compile(statement, dialect)
     values = {**compiled.defaults, **params}
     for name, process in compiled.binds.items():
         values[name] = process(values[name])
+    bound: Any = values if compiled.names is None else [values[n] for n in compiled.names]
     driver = connection.connection.driver_connection
     assert driver is not None
+    cursor = driver.cursor()
     try:
-        with driver.cursor() as cursor:
-            cursor.execute(compiled.sql, values)
-            fetched: list[tuple[Any, ...]] = cursor.fetchall()
-            if compiled.results is None:
-                compiled.results = [
-                    column.type._cached_result_processor(dialect, described.type_code)
-                    for column, described in zip(
-                        statement.selected_columns, cursor.description or (), strict=True
-                    )
-                ]
+        cursor.execute(compiled.sql, bound)
+        fetched: list[tuple[Any, ...]] = cursor.fetchall()
+        if compiled.results is None:
+            compiled.results = [
+                column.type._cached_result_processor(dialect, described[1])
+                for column, described in zip(
+                    statement.selected_columns, cursor.description or (), strict=True
+                )
+            ]
     except dialect.loaded_dbapi.Error as error:
-        raise wrapped(compiled.sql, values, error, dialect) from error
+        raise wrapped(compiled.sql, bound, error, dialect) from error
+    finally:
+        cursor.close()
     convert = [(i, p) for i, p in enumerate(compiled.results) if p is not None]
     if not convert:
         return fetched
@@ -88,5 +91,6 @@ def _compile(statement: AnySelect, dialect: Dialect) -> _Compiled:
             name: process for name, process in sql._bind_processors.items() if callable(process)
         }
         defaults = {name: value for name, value in sql.params.items() if value is not None}
-        compiled = _compiled[key] = _Compiled(statement, sql.string, defaults, binds)
+        names = list(sql.positiontup) if sql.positional and sql.positiontup else None
+        compiled = _compiled[key] = _Compiled(statement, sql.string, names, defaults, binds)
     return compiled

@@ -7,7 +7,8 @@ key order, so two reservations never deadlock:
   trip. The CHECK ``reserved <= on_hand`` refuses the update that would oversell, after
   waiting for any concurrent writer of the row, and the savepoint is rolled back.
 * On SQLite (writers are serialised by ``BEGIN IMMEDIATE``): one guarded update per key,
-  ``… WHERE … AND on_hand - reserved >= :q``; a zero row count rolls the savepoint back.
+  ``… WHERE … AND on_hand - reserved >= :q``, inside a savepoint; a zero row count rolls the
+  savepoint back.
 
 Either way the caller gets InsufficientStock and re-plans. A bulk import's batch reserves
 many keys at once (:func:`reserve_all`): on PostgreSQL it locks its rows in the same key order
@@ -146,18 +147,51 @@ def reserve(session: Session, merchant_id: str, totals: Mapping[Key, int]) -> No
     the server together, in one round trip. The updates are not guarded by a WHERE clause:
     the CHECK ``reserved <= on_hand`` refuses the one that would oversell (after waiting for
     any concurrent writer of its row), which skips the rest and the release, and the
-    savepoint is rolled back. Elsewhere: a savepoint around :func:`reserve_all`.
+    savepoint is rolled back. On SQLite, whose writers are serialised, the guarded updates in
+    a savepoint of the driver's, rolled back when one of them matched no row. Many keys on
+    PostgreSQL: a savepoint around :func:`reserve_all`.
     """
     wanted = sorted((key, q) for key, q in totals.items() if q > 0)
     if not wanted:
         return
     connection = session.connection()
-    if connection.dialect.name == "postgresql" and len(wanted) < SET_BASED_FROM_KEYS:
-        driver = connection.connection.driver_connection
+    driver = connection.connection.driver_connection
+    if connection.dialect.name == "sqlite":
+        _reserve_guarded(driver, connection.dialect, merchant_id, wanted)
+    elif len(wanted) < SET_BASED_FROM_KEYS:
         _reserve_in_one_trip(driver, connection.dialect, merchant_id, wanted)
-        return
-    with session.begin_nested():
-        reserve_all(session, merchant_id, totals)
+    else:
+        with session.begin_nested():
+            reserve_all(session, merchant_id, totals)
+
+
+_GUARDED_RESERVE_SQLITE = (
+    "UPDATE stock_balances SET reserved = reserved + ?"
+    " WHERE merchant_id = ? AND facility_id = ? AND sku = ? AND on_hand - reserved >= ?"
+)
+
+
+def _reserve_guarded(
+    driver: Any, dialect: Dialect, merchant_id: str, wanted: list[tuple[Key, int]]
+) -> None:
+    params = [(q, merchant_id, f, s, q) for (f, s), q in wanted]
+    cursor = driver.cursor()
+    try:
+        cursor.execute(_SAVEPOINT)
+        try:
+            cursor.executemany(_GUARDED_RESERVE_SQLITE, params)
+            short = len(wanted) - cursor.rowcount
+        except dialect.loaded_dbapi.Error as error:
+            cursor.execute(_ROLLBACK)
+            cursor.execute(_RELEASE)
+            raise wrapped(_GUARDED_RESERVE_SQLITE, params, error, dialect) from error
+        if short:
+            cursor.execute(_ROLLBACK)
+            cursor.execute(_RELEASE)
+            raise InsufficientStock(f"{short} of {len(wanted)} balances had too little")
+        cursor.execute(_RELEASE)
+    finally:
+        cursor.close()
 
 
 _SAVEPOINT = "SAVEPOINT midway_reserve"
