@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Header, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from midway.api_deps import CurrentPrincipal, Db
 from midway.errors import Conflict
@@ -15,6 +16,7 @@ from midway.fulfillment import service as fulfillment
 from midway.idempotency import service as idempotency
 from midway.orders import service
 from midway.orders.schemas import OrderIn, OrderOut
+from midway.principal import Principal
 from midway.schemas import PROBLEM_RESPONSES
 
 router = APIRouter(tags=["orders"], responses=PROBLEM_RESPONSES)
@@ -45,10 +47,8 @@ def create_order(
     try:
         with db.transaction() as session:
             placed = intake.place(session, principal, body.to_input())
-            payload = OrderOut.model_validate(
-                fulfillment.placed_view(principal, placed)
-            ).model_dump(mode="json")
-            if idempotency_key is not None:
+            if idempotency_key is not None:  # the answer is stored with the order
+                payload = _placed_payload(principal, placed)
                 idempotency.complete(
                     session,
                     party_id=principal.party_id,
@@ -57,6 +57,8 @@ def create_order(
                     status=201,
                     body=payload,
                 )
+        if idempotency_key is None:  # built after the commit: no write lock held meanwhile
+            payload = _placed_payload(principal, placed)
     except BaseException as exc:
         if idempotency_key is not None:
             idempotency.release(
@@ -69,7 +71,13 @@ def create_order(
                 )
             exc.extra["order_id"] = existing
         raise
-    return JSONResponse(payload, status_code=201)
+    return Response(orjson.dumps(payload), status_code=201, media_type="application/json")
+
+
+def _placed_payload(principal: Principal, placed: intake.Placed) -> dict[str, Any]:
+    view = fulfillment.placed_view(principal, placed)
+    payload: dict[str, Any] = OrderOut.model_validate(view).model_dump(mode="json")
+    return payload
 
 
 @router.get("/v1/orders/{order_id}", response_model=OrderOut)
