@@ -40,7 +40,14 @@ class Connection:
         """Send one POST and read its whole answer: (status, body)."""
         try:
             return await asyncio.wait_for(self._exchange(path, body), self.timeout)
-        except (OSError, asyncio.IncompleteReadError, TimeoutError, ValueError) as exc:
+        except (
+            OSError,
+            TimeoutError,
+            asyncio.IncompleteReadError,
+            asyncio.LimitOverrunError,
+            ValueError,
+            IndexError,
+        ) as exc:
             await self.close()
             raise ClientError(repr(exc)) from exc
 
