@@ -3,6 +3,7 @@ SQLAlchemy's, and pooled PostgreSQL connections that died are replaced before us
 
 from __future__ import annotations
 
+import importlib.util
 import multiprocessing
 import time
 from datetime import UTC, datetime, timedelta
@@ -264,6 +265,21 @@ def test_a_connection_used_moments_ago_is_not_pinged(db: Database) -> None:
         assert _backend_pid(trusting) > 0  # SQLAlchemy dropped the broken connection
     finally:
         trusting.dispose()
+
+
+def test_fastapi_telemetry_follows_the_opentelemetry_sdk() -> None:
+    """Without an OpenTelemetry SDK to receive them, FastAPI's spans and metrics are off (no
+    request looks for a provider); with one, they are on."""
+    from midway.app import _telemetry
+
+    try:
+        installed = importlib.util.find_spec("opentelemetry.sdk") is not None
+    except ModuleNotFoundError:
+        installed = False
+    config = _telemetry().get("telemetry")
+    if config is None:
+        pytest.skip("this FastAPI has no built-in telemetry")
+    assert config == {"tracing": installed, "metrics": installed, "logs": installed}
 
 
 def test_the_api_runs_no_more_request_threads_than_pooled_connections(db: Database) -> None:

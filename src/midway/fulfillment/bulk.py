@@ -1,8 +1,8 @@
 """Bulk order intake from JSON Lines or CSV: each order accepted or rejected on its own.
 
 Orders are applied in batches (see :mod:`midway.fulfillment.batch`), one transaction per
-batch; a bad order is refused alone and nothing of it is left half-written. While one batch is
-written, the next is read, checked and sourced.
+batch; a bad order is refused alone and nothing of it is left half-written. On PostgreSQL,
+while one batch is written, the next is read, checked and sourced.
 """
 
 from __future__ import annotations

@@ -126,7 +126,8 @@ def _ledger_rows(
     ]
 
 
-# Built once: the statement is the hot path of every order.
+# Built once: the guarded update of a reservation (an order's on SQLite, through the driver;
+# a bulk batch's few keys on either database).
 _GUARDED_RESERVE = (
     update(StockBalance)
     .where(
@@ -165,26 +166,24 @@ def reserve(session: Session, merchant_id: str, totals: Mapping[Key, int]) -> No
             reserve_all(session, merchant_id, totals)
 
 
-_GUARDED_RESERVE_SQLITE = (
-    "UPDATE stock_balances SET reserved = reserved + ?"
-    " WHERE merchant_id = ? AND facility_id = ? AND sku = ? AND on_hand - reserved >= ?"
-)
-
-
 def _reserve_guarded(
     driver: Any, dialect: Dialect, merchant_id: str, wanted: list[tuple[Key, int]]
 ) -> None:
-    params = [(q, merchant_id, f, s, q) for (f, s), q in wanted]
+    sql, names = _guarded_for_driver(dialect)
+    params = [
+        tuple({"m": merchant_id, "f": f, "s": s, "q": q}[name] for name in names)
+        for (f, s), q in wanted
+    ]
     cursor = driver.cursor()
     try:
         cursor.execute(_SAVEPOINT)
         try:
-            cursor.executemany(_GUARDED_RESERVE_SQLITE, params)
+            cursor.executemany(sql, params)
             short = len(wanted) - cursor.rowcount
         except dialect.loaded_dbapi.Error as error:
             cursor.execute(_ROLLBACK)
             cursor.execute(_RELEASE)
-            raise wrapped(_GUARDED_RESERVE_SQLITE, params, error, dialect) from error
+            raise wrapped(sql, params, error, dialect) from error
         if short:
             cursor.execute(_ROLLBACK)
             cursor.execute(_RELEASE)
@@ -194,6 +193,20 @@ def _reserve_guarded(
         cursor.close()
 
 
+def _guarded_for_driver(dialect: Dialect) -> tuple[str, tuple[str, ...]]:
+    """The guarded update as a positional driver takes it: its text and the names of its
+    parameters in order (compiled once per database)."""
+    known = _guarded_compiled.get(dialect.name)
+    if known is None:
+        compiled = _GUARDED_RESERVE.compile(dialect=dialect)
+        known = _guarded_compiled[dialect.name] = (
+            compiled.string,
+            tuple(compiled.positiontup or ()),
+        )
+    return known
+
+
+_guarded_compiled: dict[str, tuple[str, tuple[str, ...]]] = {}
 _SAVEPOINT = "SAVEPOINT midway_reserve"
 _RELEASE = "RELEASE SAVEPOINT midway_reserve"
 _ROLLBACK = "ROLLBACK TO SAVEPOINT midway_reserve"

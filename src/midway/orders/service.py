@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from midway import reads
 from midway.catalog import service as catalog
 from midway.db import new_id, one_of, per_dialect, utcnow
 from midway.errors import Conflict, InvalidInput, NotFound
@@ -142,14 +143,12 @@ def existing_keys(
     by_channel: dict[str, list[str]] = {}
     for channel, external_id in set(keys):
         by_channel.setdefault(channel, []).append(external_id)
-    connection = session.connection()
-    statement = _EXISTING[connection.dialect.name]
     found: set[tuple[str, str]] = set()
     for channel, external_ids in sorted(by_channel.items()):
-        rows = connection.execute(
-            statement, {"m": merchant_id, "c": channel, "e": sorted(external_ids)}
+        rows = reads.rows(
+            session, _EXISTING, {"m": merchant_id, "c": channel, "e": sorted(external_ids)}
         )
-        found.update((channel, e) for (e,) in rows.all())
+        found.update((channel, e) for (e,) in rows)
     return found
 
 
