@@ -187,8 +187,21 @@ def _check(request: SourcingRequest) -> None:
                     f"got {(sku, count)!r}",
                     field=f"{where}.components[{j}]",
                 )
+    facilities = request.facilities
+    if facilities is not _checked_facilities[0]:
+        _check_facilities(facilities)
+        if isinstance(facilities, tuple):  # immutable: checked once is checked for good
+            _checked_facilities[0] = facilities
+
+
+# The facilities last checked (kept, so the identity test cannot be fooled by a reused id): a
+# batch sources all its orders against one network, which is then checked once.
+_checked_facilities: list[object] = [None]
+
+
+def _check_facilities(facilities: Sequence[FacilityOption]) -> None:
     ids: set[str] = set()
-    for i, option in enumerate(request.facilities):
+    for i, option in enumerate(facilities):
         where = f"facilities[{i}]"
         if not option.facility_id or option.facility_id in ids:
             raise SourcingError(

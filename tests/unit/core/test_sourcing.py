@@ -240,6 +240,20 @@ def test_bad_requests_name_the_field(
     assert caught.value.code == "invalid_sourcing_request"
 
 
+def test_a_network_is_checked_once_but_a_bad_one_every_time() -> None:
+    """A batch sources every order against the same facilities: once they passed, later
+    requests with that very tuple skip their check; a bad tuple is refused on every use."""
+    good = (fac("F1"),)
+    bad = (fac("F1", unit="-1"),)
+    for _ in range(2):
+        with pytest.raises(SourcingError) as caught:
+            source(SourcingRequest("US", (line("l1", "A", 1),), bad, {}, {"l1": frozenset()}))
+        assert caught.value.field == "facilities[0].cost_per_unit"
+    for _ in range(2):
+        decision = source(request([line("l1", "A", 1)], good, {("F1", "A"): 1}))
+        assert placed(decision) == [("l1", "F1", 1)]
+
+
 def test_reserve_units() -> None:
     kit = line("l1", "KIT", 1, (("A", 1), ("B", 2), ("A", 1)))
     assert reserve_units(kit, 3) == {"A": 6, "B": 6}
