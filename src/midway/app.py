@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from midway import __version__
+from midway import __version__, heap
 from midway.core.errors import DomainError
 from midway.db import Database
 from midway.errors import MidwayError
@@ -136,7 +136,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         # (a new PostgreSQL backend each time); capped at the pool size, requests wait their
         # turn on the event loop instead.
         to_thread.current_default_thread_limiter().total_tokens = db.pool_size
-        yield
+        with heap.frozen():  # what the app is built of stays out of collection passes
+            yield
 
     app = FastAPI(
         **_telemetry(),
