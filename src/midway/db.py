@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import secrets
 import sqlite3
 import threading
 import time
@@ -119,8 +118,35 @@ def clock_at(instant: datetime) -> Iterator[None]:
 
 
 def new_id(prefix: str) -> str:
-    """An opaque, unguessable id such as ``ord_3f9c…`` (the prefix says what it names)."""
-    return f"{prefix}_{secrets.token_hex(10)}"
+    """An opaque, unguessable id such as ``ord_3f9c…`` (the prefix says what it names): 80
+    bits from the operating system's random source."""
+    global _random_hex
+    try:
+        return f"{prefix}_{next(_random_hex)}"
+    except StopIteration:
+        _random_hex = _draw_random_hex()
+        return f"{prefix}_{next(_random_hex)}"
+
+
+# Ids are drawn from the operating system a few hundred at a time: an order writes some twenty
+# rows, and one system call each cost more than the rest of making the id. Taking the next one
+# is a single step under the interpreter lock, so threads never get the same one; a forked
+# child starts with a fresh draw.
+_IDS_PER_DRAW = 256
+_random_hex: Iterator[str] = iter(())
+
+
+def _draw_random_hex() -> Iterator[str]:
+    text = os.urandom(10 * _IDS_PER_DRAW).hex()
+    return iter([text[i : i + 20] for i in range(0, len(text), 20)])
+
+
+def _forget_random_hex() -> None:
+    global _random_hex
+    _random_hex = iter(())
+
+
+os.register_at_fork(after_in_child=_forget_random_hex)
 
 
 def _sqlite_on_connect(dbapi_conn: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
@@ -278,6 +304,42 @@ class WriterLine:
             self._file = None
 
 
+class Transaction:
+    """A session in one transaction, ended once by :meth:`finish` (commit) or :meth:`abort`
+    (roll back); either closes the session and lets the next SQLite writer in. It may be
+    ended in another thread than the one that began it, as long as only one thread uses it
+    at a time."""
+
+    def __init__(self, session: Session, writers: WriterLine | None) -> None:
+        self.session = session
+        self._writers = writers
+
+    def finish(self) -> None:
+        """Commit (on failure: roll back and raise)."""
+        try:
+            self.session.commit()
+        except BaseException:
+            self.session.rollback()
+            raise
+        finally:
+            self._end()
+
+    def abort(self) -> None:
+        """Roll back."""
+        try:
+            self.session.rollback()
+        finally:
+            self._end()
+
+    def _end(self) -> None:
+        try:
+            self.session.close()
+        finally:
+            if self._writers is not None:
+                self._writers.leave()
+                self._writers = None
+
+
 class Database:
     """An engine plus the unit of work: one transaction per use case, committed here only."""
 
@@ -302,6 +364,18 @@ class Database:
 
         ``snapshot``: every statement reads the same snapshot (REPEATABLE READ on PostgreSQL,
         whose default gives each statement its own; a SQLite transaction always reads one)."""
+        unit = self.begin(write=write, snapshot=snapshot)
+        try:
+            yield unit.session
+        except BaseException:
+            unit.abort()
+            raise
+        unit.finish()
+
+    def begin(self, *, write: bool = True, snapshot: bool = False) -> Transaction:
+        """A transaction to end explicitly (see :class:`Transaction`); :meth:`transaction` is
+        the usual way. Bulk import uses it to commit one batch in a second thread while the
+        next is planned."""
         queued = write and self._writers is not None and self._writers.enter()
         try:
             session = self._sessions()
@@ -309,18 +383,30 @@ class Database:
                 session.connection(execution_options={"midway_write": write})
             elif snapshot:
                 session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
-            finally:
-                session.close()
-        finally:
+        except BaseException:
             if queued:
                 assert self._writers is not None
                 self._writers.leave()
+            raise
+        return Transaction(session, self._writers if queued else None)
+
+    def checkpoint(self) -> None:
+        """SQLite: copy what the write-ahead log holds into the database file, waiting for no
+        one (a passive checkpoint), so that the next writer can start the log over; nothing
+        on PostgreSQL.
+
+        SQLite checkpoints by itself after a commit, but cannot finish while a read
+        transaction is open: a writer that commits while others read keeps growing the log,
+        and every page lookup then searches a longer log."""
+        if not self._sqlite:
+            return
+        raw = self.engine.raw_connection()
+        try:
+            driver = raw.driver_connection
+            assert driver is not None
+            driver.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        finally:
+            raw.close()
 
     def dispose(self) -> None:
         """Close every pooled connection."""

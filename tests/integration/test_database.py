@@ -3,8 +3,11 @@ SQLAlchemy's, and pooled PostgreSQL connections that died are replaced before us
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import multiprocessing
+import re
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -18,7 +21,7 @@ from anyio import to_thread
 from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from midway import reads
+from midway import heap, reads
 from midway.app import create_app
 from midway.db import Database, WriterLine, new_id, one_of, per_dialect
 from midway.events.models import Event
@@ -320,3 +323,99 @@ def test_sqlite_writers_of_two_processes_take_turns(tmp_path: Path) -> None:
     finally:
         other.join(10)
     assert other.exitcode == 0
+
+
+def test_a_transaction_can_be_finished_by_another_thread(db: Database) -> None:
+    """Bulk import commits a batch in a second thread while it plans the next: the commit
+    there keeps the rows and lets the next writer in (on SQLite, the writer line is left)."""
+    merchant_id = _merchant(db)
+    unit = db.begin()
+    insert_rows(unit.session, Order, [_order_row(merchant_id, 1)])
+    finisher = threading.Thread(target=unit.finish)
+    finisher.start()
+    finisher.join(10)
+    assert not finisher.is_alive()
+
+    done = threading.Event()
+
+    def write_again() -> None:  # would wait forever if the line had not been left
+        with db.transaction() as session:
+            insert_rows(session, Order, [_order_row(merchant_id, 2)])
+        done.set()
+
+    threading.Thread(target=write_again, daemon=True).start()
+    assert done.wait(10)
+    with db.transaction(write=False) as session:
+        stored = session.scalars(select(Order.external_id).where(Order.merchant_id == merchant_id))
+        assert sorted(stored) == ["E-1", "E-2"]
+
+
+def test_an_aborted_transaction_keeps_nothing_and_lets_the_next_writer_in(db: Database) -> None:
+    merchant_id = _merchant(db)
+    unit = db.begin()
+    insert_rows(unit.session, Order, [_order_row(merchant_id, 1)])
+    unit.abort()
+    with db.transaction() as session:
+        insert_rows(session, Order, [_order_row(merchant_id, 2)])
+    with db.transaction(write=False) as session:
+        stored = session.scalars(select(Order.external_id).where(Order.merchant_id == merchant_id))
+        assert list(stored) == ["E-2"]
+
+
+def test_a_checkpoint_copies_the_sqlite_log_into_the_database_file(sqlite_db: Database) -> None:
+    """Committed pages sit in the write-ahead log until a checkpoint copies them into the
+    database file (SQLite does so on its own only once the log holds 1,000 pages)."""
+    path = Path(sqlite_db.url.removeprefix("sqlite:///"))
+    sqlite_db.checkpoint()
+    with sqlite_db.transaction() as session:
+        session.execute(text("CREATE TABLE filler (payload BLOB)"))
+        session.execute(text("INSERT INTO filler VALUES (zeroblob(2000000))"))
+    before = path.stat().st_size
+    sqlite_db.checkpoint()
+    assert path.stat().st_size >= before + 2_000_000
+
+
+@pytest.mark.parametrize("db", ["postgres"], indirect=True)
+def test_a_checkpoint_on_postgresql_does_nothing(db: Database) -> None:
+    db.checkpoint()  # PostgreSQL checkpoints by itself; no error, no statement
+    with db.transaction(write=False) as session:
+        assert session.execute(text("SELECT 1")).scalar_one() == 1
+
+
+def test_ids_are_unique_across_threads_and_fresh_in_a_forked_child() -> None:
+    """Ids come from a shared draw of random bytes: threads never take the same one, and a
+    forked child does not repeat the ids its parent is about to hand out."""
+    taken: list[list[str]] = []
+
+    def take() -> None:
+        taken.append([new_id("ord") for _ in range(5_000)])
+
+    threads = [threading.Thread(target=take) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    everything = [i for ids in taken for i in ids]
+    assert len(set(everything)) == len(everything) == 20_000
+    assert all(re.fullmatch(r"ord_[0-9a-f]{20}", i) for i in everything)
+
+    new_id("ord")  # the parent is now part-way through a draw
+    context = multiprocessing.get_context("fork")
+    parent_end, child_end = context.Pipe()
+
+    def child() -> None:
+        child_end.send([new_id("ord") for _ in range(300)])
+
+    process = context.Process(target=child)
+    process.start()
+    from_child = parent_end.recv()
+    process.join(10)
+    from_parent = [new_id("ord") for _ in range(300)]
+    assert not set(from_child) & set(from_parent)
+
+
+def test_a_frozen_heap_is_handed_back() -> None:
+    before = gc.get_freeze_count()
+    with heap.frozen():
+        assert gc.get_freeze_count() > before
+    assert gc.get_freeze_count() == before

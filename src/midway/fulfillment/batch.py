@@ -1,17 +1,17 @@
 """Placing many orders at once (bulk import): the same decisions as :func:`intake.place`, with
 the reads and writes of a whole batch shared.
 
-One batch reads the catalog, the network, the existing channel keys and the stock balances
-once, sources its orders one after another against a running copy of the balances
-(:func:`plan_batch`), then reserves the summed units with guarded updates and writes
-everything with one statement per table (:func:`write_batch`). Planning and writing can run in
-different transactions: bulk import plans the next batch while the previous one is written,
-passing the batches its snapshot does not contain yet as ``unseen``. If another writer took
-stock or placed one of the same channel orders in the meantime, that batch rolls back to its
-savepoint and its orders are placed one by one through :func:`intake.place`, which re-reads
-and retries on its own. Either way every order is accepted or rejected on its own, and the
-stored records are the ones the single-order path writes: the same rows, ledger lines (one
-set per order), decisions and events.
+One batch reads the catalog, the network, the existing channel keys and the stock balances once
+(:func:`read_batch`), sources its orders one after another against a running copy of the
+balances without the database (:func:`plan`), then reserves the summed units with guarded
+updates and writes everything with one statement per table (:func:`write_batch`). Reading and
+writing can run in different transactions: bulk import reads and plans the next batch while the
+previous one is finished, passing the batches its snapshot does not contain yet as ``unseen``.
+If another writer took stock or placed one of the same channel orders in the meantime, that
+batch rolls back to its savepoint and its orders are placed one by one through
+:func:`intake.place`, which re-reads and retries on its own. Either way every order is accepted
+or rejected on its own, and the stored records are the ones the single-order path writes: the
+same rows, ledger lines (one set per order), decisions and events.
 """
 
 from __future__ import annotations
@@ -72,13 +72,38 @@ def place_many(
     return write_batch(session, principal, plan_batch(session, principal, inputs))
 
 
+@dataclass
+class BatchFacts:
+    """What planning a batch needs from the database, read in one go (see :func:`read_batch`),
+    with the refusals found while reading."""
+
+    inputs: Sequence[orders.OrderInput]
+    outcomes: list[Outcome | None]
+    skus: dict[str, catalog.SkuFacts]
+    taken: set[tuple[str, str]]  # channel keys in use, this batch's planned ones not yet
+    nodes: dict[str, intake.Node]
+    stock: dict[tuple[str, str], int]  # available per facility × SKU of the batch
+
+
 def plan_batch(
     session: Session,
     principal: Principal,
     inputs: Sequence[orders.OrderInput],
     unseen: Sequence[BatchPlan] = (),
 ) -> BatchPlan:
-    """Check and source a batch against the stock as read; nothing is written.
+    """Check and source a batch against the stock as read; nothing is written (see
+    :func:`read_batch` and :func:`plan`)."""
+    return plan(principal, read_batch(session, principal, inputs, unseen))
+
+
+def read_batch(
+    session: Session,
+    principal: Principal,
+    inputs: Sequence[orders.OrderInput],
+    unseen: Sequence[BatchPlan] = (),
+) -> BatchFacts:
+    """Check a batch and read what planning it needs: its SKUs, the channel keys in use, the
+    network and the stock of every facility of it for the batch's SKUs.
 
     ``unseen`` are batches being written that the session's snapshot does not contain yet
     (bulk import plans the next batch while the previous one is written): their
@@ -95,18 +120,23 @@ def plan_batch(
             orders.check(data)
         except (MidwayError, DomainError) as exc:
             outcomes[i] = exc
-    skus = catalog.sku_facts(
-        session,
-        merchant_id,
-        {ln.sku for i, d in enumerate(inputs) if outcomes[i] is None for ln in d.lines},
-    )
-    taken = orders.existing_keys(
-        session,
-        merchant_id,
-        {(d.channel, d.external_id) for i, d in enumerate(inputs) if outcomes[i] is None},
-    )
-    for earlier in unseen:
+    valid = [d for i, d in enumerate(inputs) if outcomes[i] is None]
+    skus = catalog.sku_facts(session, merchant_id, {ln.sku for d in valid for ln in d.lines})
+    taken = orders.existing_keys(session, merchant_id, {(d.channel, d.external_id) for d in valid})
+    nodes = intake.network(session, merchant_id)
+    parts = {c["sku"] for sku in skus.values() for c in sku.components} | skus.keys()
+    stock = inventory.available_in(session, merchant_id, nodes.keys(), parts)
+    for earlier in unseen:  # written meanwhile, but not in this snapshot yet
         taken |= earlier.keys
+        for key in stock.keys() & earlier.totals.keys():
+            stock[key] -= earlier.totals[key]
+    return BatchFacts(inputs, outcomes, skus, taken, nodes, stock)
+
+
+def plan(principal: Principal, facts: BatchFacts) -> BatchPlan:
+    """Source a batch whose facts were read (:func:`read_batch`); needs no database."""
+    inputs, outcomes, skus = facts.inputs, list(facts.outcomes), facts.skus
+    taken = set(facts.taken)
     for i, data in enumerate(inputs):
         if outcomes[i] is not None:
             continue
@@ -123,9 +153,7 @@ def plan_batch(
     todo = [i for i, o in enumerate(outcomes) if o is None]
     keys = {(inputs[i].channel, inputs[i].external_id) for i in todo}
     try:
-        planned, totals = _plan_together(
-            session, principal, [(i, inputs[i]) for i in todo], skus, unseen
-        )
+        planned, totals = _plan_together(principal, [(i, inputs[i]) for i in todo], facts)
     except (MidwayError, DomainError):
         # One order broke a rule the checks above do not cover: place them one by one.
         return BatchPlan(inputs, outcomes, [], {}, keys, together=False)
@@ -166,32 +194,19 @@ def _place_alone(session: Session, principal: Principal, data: orders.OrderInput
 
 
 def _plan_together(
-    session: Session,
-    principal: Principal,
-    inputs: list[tuple[int, orders.OrderInput]],
-    skus: dict[str, catalog.SkuFacts],
-    unseen: Sequence[BatchPlan],
+    principal: Principal, inputs: list[tuple[int, orders.OrderInput]], facts: BatchFacts
 ) -> tuple[list[_Planned], dict[tuple[str, str], int]]:
     merchant_id = principal.party_id
-    nodes = intake.network(session, merchant_id)
+    skus, nodes = facts.skus, facts.nodes
+    stock = dict(facts.stock)  # less what each order takes, as it is sourced
     options = intake.facility_options(nodes)
     due_at = _due_cache()
-    drafts = []
-    keys: set[tuple[str, str]] = set()
+    totals: dict[tuple[str, str], int] = defaultdict(int)
+    planned: list[_Planned] = []
     for index, data in inputs:
         order, lines = orders.new_order(principal, data)
         demands = intake.demands_of(lines, skus, {ln.id: ln.quantity for ln in lines})
         allowed = intake.eligible(nodes, order, demands, skus, set())
-        keys |= intake.stock_keys(demands, allowed)
-        drafts.append((index, order, lines, demands, allowed))
-    stock = inventory.available(session, merchant_id, keys)
-    for earlier in unseen:  # written meanwhile, but not in this snapshot yet
-        for key in stock.keys() & earlier.totals.keys():
-            stock[key] -= earlier.totals[key]
-
-    totals: dict[tuple[str, str], int] = defaultdict(int)
-    planned: list[_Planned] = []
-    for index, order, lines, demands, allowed in drafts:
         decision = sourcing.source(
             sourcing.SourcingRequest(
                 destination_country=order.ship_to["country"],

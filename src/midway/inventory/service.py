@@ -64,10 +64,20 @@ def available(session: Session, merchant_id: str, keys: Iterable[Key]) -> dict[K
     wanted = set(keys)
     if not wanted:
         return {}
-    facility_ids = sorted({f for f, _ in wanted})
-    skus = sorted({s for _, s in wanted})
-    rows = reads.rows(session, _AVAILABLE, {"m": merchant_id, "f": facility_ids, "s": skus})
-    return {(f, s): int(a) for f, s, a in rows if (f, s) in wanted}
+    found = available_in(session, merchant_id, {f for f, _ in wanted}, {s for _, s in wanted})
+    return {key: units for key, units in found.items() if key in wanted}
+
+
+def available_in(
+    session: Session, merchant_id: str, facility_ids: Iterable[str], skus: Iterable[str]
+) -> dict[Key, int]:
+    """Available units of every balance of these SKUs at these facilities (a missing key has
+    no balance: nothing available)."""
+    sites, codes = sorted(set(facility_ids)), sorted(set(skus))
+    if not sites or not codes:
+        return {}
+    rows = reads.rows(session, _AVAILABLE, {"m": merchant_id, "f": sites, "s": codes})
+    return {(f, s): int(a) for f, s, a in rows}
 
 
 # Built once: every order reads the balances it may reserve.
