@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from midway.db import Database
 from midway.errors import Unauthenticated
+from midway.fulfillment.group import GroupPlacer
 from midway.parties import service as parties
 from midway.principal import Principal
 
@@ -23,6 +24,12 @@ async def get_db(request: Request) -> Database:
     """The application's database (async: nothing blocks, so no worker thread is taken)."""
     db: Database = request.app.state.db
     return db
+
+
+async def get_placer(request: Request) -> GroupPlacer:
+    """The application's order placer (see :mod:`midway.fulfillment.group`)."""
+    placer: GroupPlacer = request.app.state.placer
+    return placer
 
 
 async def get_principal(request: Request, db: Annotated[Database, Depends(get_db)]) -> Principal:
@@ -69,5 +76,6 @@ def forget_cached_keys() -> None:
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 Db = Annotated[Database, Depends(get_db)]
+Placer = Annotated[GroupPlacer, Depends(get_placer)]
 WriteSession = Annotated[Session, Depends(write_session)]
 ReadSession = Annotated[Session, Depends(read_session)]

@@ -19,6 +19,7 @@ from midway import __version__, heap
 from midway.core.errors import DomainError
 from midway.db import Database
 from midway.errors import MidwayError
+from midway.fulfillment.group import GroupPlacer
 from midway.settings import Settings, get_settings
 
 log = logging.getLogger("midway.api")
@@ -149,6 +150,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         openapi_url="/openapi.json",
     )
     app.state.db = db
+    app.state.placer = GroupPlacer(db)
     app.state.settings = settings
     _install_error_handlers(app)
     for include in _routers():

@@ -122,7 +122,7 @@ def test_a_batch_writes_what_placing_one_by_one_writes(db, make_actor):
             Principal(together.merchant.id, "merchant", "admin"),
             _inputs(_bodies(together)),
         )
-    assert all(isinstance(o, str) for o in outcomes), outcomes
+    assert all(isinstance(o, intake.Placed) for o in outcomes), outcomes
 
     expected = _record(db, one_by_one.merchant.id)
     got = _record(db, together.merchant.id)
@@ -160,7 +160,7 @@ def test_a_batch_refuses_bad_orders_alone(db, make_actor):
     refused = {
         bodies[i]["external_id"] + f"#{i}": (o.code, o.extra.get("field"))
         for i, o in enumerate(outcomes)
-        if not isinstance(o, str)
+        if not isinstance(o, intake.Placed)
     }
     assert refused == {
         "bad-sku#1": ("unknown_sku", "lines[0].sku"),
@@ -409,9 +409,9 @@ def test_a_batch_planned_behind_an_unwritten_one_leaves_it_its_stock(db, make_ac
         b = batch.plan_batch(session, principal, second, unseen=[a])
     assert sum(a.totals.values()) == 9 and sum(b.totals.values()) == 1
     with db.transaction() as session:
-        assert all(isinstance(o, str) for o in batch.write_batch(session, principal, a))
+        assert all(isinstance(o, intake.Placed) for o in batch.write_batch(session, principal, a))
     with db.transaction() as session:
-        assert all(isinstance(o, str) for o in batch.write_batch(session, principal, b))
+        assert all(isinstance(o, intake.Placed) for o in batch.write_batch(session, principal, b))
     with db.transaction(write=False, snapshot=True) as session:
         c = batch.plan_batch(session, principal, later)  # A and B are in its snapshot
     assert c.totals == {} and c.together

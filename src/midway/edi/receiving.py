@@ -38,7 +38,7 @@ from midway.edi.models import EdiDocument, EdiPartner
 from midway.edi.service import StoredCounter, control, engine_profile, principal_of
 from midway.errors import Conflict, MidwayError
 from midway.events.service import NewEvent, emit
-from midway.fulfillment import batch
+from midway.fulfillment import batch, intake
 from midway.integrations.edi import (
     Diagnostic,
     FunctionalGroup,
@@ -376,15 +376,15 @@ class _Run:
             return
         pending, self.pending = self.pending, []
         try:
-            results: list[str | MidwayError | DomainError] = list(
+            results: list[batch.Outcome] = list(
                 batch.place_many(self.session, self.principal, [p.data for p in pending])
             )
         except MidwayError as exc:  # the partner's key may not place orders at all
             results = [exc] * len(pending)
         for item, result in zip(pending, results, strict=True):
             number = item.data.external_id
-            if isinstance(result, str):
-                self._accepted(item.outcome, inbound.placed_940(result, number), item.ctx)
+            if isinstance(result, intake.Placed):
+                self._accepted(item.outcome, inbound.placed_940(result.order.id, number), item.ctx)
                 continue
             if isinstance(result, MidwayError):
                 refused = inbound.placement_refused(result, item.w05, number)

@@ -39,14 +39,14 @@ from midway.orders import service as orders
 from midway.orders.models import Order, OrderLine
 from midway.principal import Principal
 
-Outcome = str | MidwayError | DomainError  # the new order's id, or why it was refused
+# What placing wrote for an order (as :func:`intake.place` returns it), or why it was refused.
+Outcome = intake.Placed | MidwayError | DomainError
 
 
 @dataclass
 class _Planned:
     index: int
-    order: Order
-    lines: list[OrderLine]
+    placed: intake.Placed
     handover: intake.Handover
     ledger: list[dict[str, object]]
 
@@ -170,7 +170,7 @@ def write_batch(session: Session, principal: Principal, plan: BatchPlan) -> list
             with session.begin_nested():
                 _write_together(session, principal, plan.planned, plan.totals)
             for item in plan.planned:
-                outcomes[item.index] = item.order.id
+                outcomes[item.index] = item.placed
         except (inventory.InsufficientStock, IntegrityError):
             together = False
     if todo and not together:
@@ -188,7 +188,7 @@ def write_batch(session: Session, principal: Principal, plan: BatchPlan) -> list
 def _place_alone(session: Session, principal: Principal, data: orders.OrderInput) -> Outcome:
     try:
         with session.begin_nested():
-            return intake.place(session, principal, data).order.id
+            return intake.place(session, principal, data)
     except (MidwayError, DomainError) as exc:
         return exc
 
@@ -201,6 +201,7 @@ def _plan_together(
     stock = dict(facts.stock)  # less what each order takes, as it is sourced
     options = intake.facility_options(nodes)
     due_at = _due_cache()
+    codes = {fid: node.facility.code for fid, node in nodes.items()}
     totals: dict[tuple[str, str], int] = defaultdict(int)
     planned: list[_Planned] = []
     for index, data in inputs:
@@ -220,12 +221,20 @@ def _plan_together(
         for key, units in wanted.items():
             stock[key] = stock.get(key, 0) - units
             totals[key] += units
-        intake.settle(order, lines, decision)
+        reserved = intake.settle(order, lines, decision)
         handover = intake.hand_over(
             principal, order, lines, skus, nodes, demands, decision, due_at=due_at
         )
         ledger = inventory.reservation_rows(merchant_id, wanted, order.id, principal.party_id)
-        planned.append(_Planned(index, order, lines, handover, ledger))
+        placed = intake.Placed(
+            order=order,
+            lines=lines,
+            reserved=reserved,
+            fulfillment_orders=handover.fulfillment_orders,
+            fulfillment_order_lines=handover.fulfillment_order_lines,
+            facility_codes=codes,
+        )
+        planned.append(_Planned(index, placed, handover, ledger))
 
     return planned, dict(totals)
 
@@ -242,10 +251,10 @@ def _write_together(
     line_rows: list[dict[str, Any]] = []
     events: list[NewEvent] = []
     for p in planned:
-        order_row, lines_of = orders.order_rows(p.order, p.lines)
+        order_row, lines_of = orders.order_rows(p.placed.order, p.placed.lines)
         order_rows.append(order_row)
         line_rows += lines_of
-        events.append(intake.order_created(principal, p.order))
+        events.append(intake.order_created(principal, p.placed.order))
         events += p.handover.events
     # A duplicate channel order fails the lot with IntegrityError; the caller places the
     # batch's orders one by one to find it.

@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from midway import heap
 from midway.db import Database, Transaction
-from midway.fulfillment import batch
+from midway.fulfillment import batch, intake
 from midway.orders.models import Order
 from midway.orders.schemas import OrderIn
 from midway.principal import Principal
@@ -358,9 +358,9 @@ def _report(
     outcomes: list[batch.Outcome],
 ) -> None:
     for (record, _), outcome in zip(readable, outcomes, strict=True):
-        if isinstance(outcome, str):
+        if isinstance(outcome, intake.Placed):
             report.accepted += 1
-            report.order_ids.append(outcome)
+            report.order_ids.append(outcome.order.id)
             continue
         refused.append(
             Rejection(

@@ -9,7 +9,7 @@ import orjson
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse, Response
 
-from midway.api_deps import CurrentPrincipal, Db
+from midway.api_deps import CurrentPrincipal, Db, Placer
 from midway.errors import Conflict
 from midway.fulfillment import intake
 from midway.fulfillment import service as fulfillment
@@ -27,9 +27,14 @@ def create_order(
     body: OrderIn,
     principal: CurrentPrincipal,
     db: Db,
+    placer: Placer,
     idempotency_key: str | None = Header(None, description="replays the first answer on retry"),
 ) -> Any:
-    """Accept an order: sourced, reserved and handed to facilities in one transaction."""
+    """Accept an order: sourced, reserved and handed to facilities in one transaction.
+
+    Without an Idempotency-Key, orders posted at the same time share a transaction (each is
+    still accepted or refused on its own); with one, the order and its stored answer are
+    written in a transaction of their own."""
     endpoint = "POST /v1/orders"
     if idempotency_key is not None:
         replay = idempotency.claim(
@@ -45,10 +50,13 @@ def create_order(
                 replay.body, status_code=replay.status, headers={"Idempotent-Replayed": "true"}
             )
     try:
-        with db.transaction() as session:
-            placed = intake.place(session, principal, body.to_input())
-            if idempotency_key is not None:  # the answer is stored with the order
-                payload = _placed_payload(principal, placed)
+        if idempotency_key is None:
+            # The answer is built after the commit: no write lock is held meanwhile.
+            payload = _placed_payload(principal, placer.place(principal, body.to_input()))
+        else:
+            with db.transaction() as session:
+                placed = intake.place(session, principal, body.to_input())
+                payload = _placed_payload(principal, placed)  # stored with the order
                 idempotency.complete(
                     session,
                     party_id=principal.party_id,
@@ -57,8 +65,6 @@ def create_order(
                     status=201,
                     body=payload,
                 )
-        if idempotency_key is None:  # built after the commit: no write lock held meanwhile
-            payload = _placed_payload(principal, placed)
     except BaseException as exc:
         if idempotency_key is not None:
             idempotency.release(
