@@ -11,18 +11,32 @@ walk what the job itself allocates, and hands it back when the job ends.
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+# Nested and concurrent uses share one freeze: the outermost starts it, the last to end undoes
+# it (the API server runs frozen, and an EDI file received by one of its requests is a job).
+_depth = 0
+_depth_lock = threading.Lock()
 
 
 @contextmanager
 def frozen() -> Iterator[None]:
     """Run the block with every object alive now left out of garbage collection passes.
 
-    Nothing is lost: at the end the objects go back to the collector's oldest generation, and
-    any of them that became garbage meanwhile is collected by its next full pass."""
-    gc.freeze()
+    Nothing is lost: when the last block still running ends, the objects go back to the
+    collector's oldest generation, and any of them that became garbage meanwhile is collected
+    by its next full pass."""
+    global _depth
+    with _depth_lock:
+        if _depth == 0:
+            gc.freeze()
+        _depth += 1
     try:
         yield
     finally:
-        gc.unfreeze()
+        with _depth_lock:
+            _depth -= 1
+            if _depth == 0:
+                gc.unfreeze()

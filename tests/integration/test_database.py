@@ -414,8 +414,12 @@ def test_ids_are_unique_across_threads_and_fresh_in_a_forked_child() -> None:
     assert not set(from_child) & set(from_parent)
 
 
-def test_a_frozen_heap_is_handed_back() -> None:
+def test_a_frozen_heap_is_handed_back_when_the_outermost_job_ends() -> None:
     before = gc.get_freeze_count()
     with heap.frozen():
-        assert gc.get_freeze_count() > before
+        frozen = gc.get_freeze_count()
+        assert frozen > before
+        with heap.frozen():  # a job inside a job (an EDI file received by the API server)
+            pass
+        assert gc.get_freeze_count() == frozen  # the inner end keeps the outer freeze
     assert gc.get_freeze_count() == before

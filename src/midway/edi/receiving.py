@@ -30,6 +30,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction
 
+from midway import heap
 from midway.core.errors import DomainError
 from midway.db import new_id, utcnow
 from midway.edi import acks, inbound, stock
@@ -196,15 +197,16 @@ def receive(
     """
     run = _Run(session, partner, file_name, now or utcnow())
     reader = Reader(source, overrides=run.profile.overrides, keep_sets=False)
-    for item in reader:
-        if isinstance(item, TransactionSet):
-            run.on_set(item)
-        elif isinstance(item, FunctionalGroup):
-            run.on_group(item)
-        else:
-            run.on_interchange(item)
-            if after_interchange is not None:
-                after_interchange()
+    with heap.frozen():  # a large file is a long job (see midway.heap)
+        for item in reader:
+            if isinstance(item, TransactionSet):
+                run.on_set(item)
+            elif isinstance(item, FunctionalGroup):
+                run.on_group(item)
+            else:
+                run.on_interchange(item)
+                if after_interchange is not None:
+                    after_interchange()
     run.receipt.diagnostics.extend(d.to_dict() for d in reader.diagnostics)
     if not run.receipt.sets and not run.receipt.diagnostics:
         run.receipt.diagnostics.append(
