@@ -226,14 +226,7 @@ def _plan_together(
             principal, order, lines, skus, nodes, demands, decision, due_at=due_at
         )
         ledger = inventory.reservation_rows(merchant_id, wanted, order.id, principal.party_id)
-        placed = intake.Placed(
-            order=order,
-            lines=lines,
-            reserved=reserved,
-            fulfillment_orders=handover.fulfillment_orders,
-            fulfillment_order_lines=handover.fulfillment_order_lines,
-            facility_codes=codes,
-        )
+        placed = intake.Placed.of(order, lines, reserved, handover, codes)
         planned.append(_Planned(index, placed, handover, ledger))
 
     return planned, dict(totals)

@@ -26,6 +26,7 @@ from midway.db import Database, Transaction
 from midway.fulfillment import batch, intake
 from midway.orders.models import Order
 from midway.orders.schemas import OrderIn
+from midway.orders.service import OrderInput
 from midway.principal import Principal
 
 SHIP_TO_COLUMNS = (
@@ -181,50 +182,39 @@ def _import_write_behind(
 ) -> None:
     """PostgreSQL: each batch read and planned while the one before it is written and
     committed by a second thread (whose waits on the server let planning run)."""
-    in_flight: deque[_InFlight] = deque()
+    in_flight: deque[tuple[_Chunk, batch.BatchPlan, Future[list[batch.Outcome]]]] = deque()
     # Held while a batch commits and while the next one takes its snapshot, so that planning
     # knows exactly which batches its snapshot contains.
     gate = threading.Lock()
 
     def write(plan: batch.BatchPlan) -> list[batch.Outcome]:
-        unit = db.begin()
-        try:
-            outcomes = batch.write_batch(unit.session, principal, plan)
-        except BaseException:
-            unit.abort()
-            raise
+        unit, outcomes = _write(db, principal, plan)
         with gate:
             unit.finish()
             plan.committed = True
         return outcomes
 
     def collect() -> None:
-        done = in_flight.popleft()
-        _report(report, done.readable, done.refused, done.future.result())
-        if on_progress:
-            on_progress(done.size)
+        chunk, _, future = in_flight.popleft()
+        _done(report, on_progress, chunk, future.result())
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="midway-import") as writer:
         try:
             for chunk in _chunks(records, batch_size):
-                readable, refused = _parse(chunk)
-                inputs = [body.to_input() for _, body in readable]
                 with db.transaction(write=False, snapshot=True) as session:
                     with gate:
                         session.execute(_SNAPSHOT)  # the snapshot starts with the first read
-                        unseen = [w.plan for w in in_flight if not w.plan.committed]
-                    facts = batch.read_batch(session, principal, inputs, unseen)
+                        unseen = [plan for _, plan, _ in in_flight if not plan.committed]
+                    facts = batch.read_batch(session, principal, chunk.inputs, unseen)
                 plan = batch.plan(principal, facts)
-                in_flight.append(
-                    _InFlight(writer.submit(write, plan), plan, readable, refused, len(chunk))
-                )
+                in_flight.append((chunk, plan, writer.submit(write, plan)))
                 while len(in_flight) > 1:
                     collect()
             while in_flight:
                 collect()
         finally:
-            for waiting in in_flight:
-                waiting.future.cancel()
+            for _, _, future in in_flight:
+                future.cancel()
 
 
 def _import_commit_behind(
@@ -258,15 +248,11 @@ def _import_commit_behind(
             return
         (future, done), committing = committing, None
         future.result()
-        _report(report, done.readable, done.refused, done.outcomes)
-        if on_progress:
-            on_progress(done.size)
+        _done(report, on_progress, done.chunk, done.outcomes)
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="midway-import") as committer:
         try:
             for chunk in _chunks(records, batch_size):
-                readable, refused = _parse(chunk)
-                inputs = [body.to_input() for _, body in readable]
                 reads_over = threading.Event()
                 try:
                     with db.transaction(write=False) as session:
@@ -275,26 +261,34 @@ def _import_commit_behind(
                         if written is not None:
                             future = committer.submit(commit, written.unit, reads_over)
                             committing, unseen, written = (future, written), [written.plan], None
-                        facts = batch.read_batch(session, principal, inputs, unseen)
+                        facts = batch.read_batch(session, principal, chunk.inputs, unseen)
                 finally:
                     reads_over.set()
                 plan = batch.plan(principal, facts)
                 settle()  # one writer at a time: the previous batch is committed first
-                unit = db.begin()
-                try:
-                    outcomes = batch.write_batch(unit.session, principal, plan)
-                except BaseException:
-                    unit.abort()
-                    raise
-                written = _Written(unit, plan, outcomes, readable, refused, len(chunk))
+                unit, outcomes = _write(db, principal, plan)
+                written = _Written(chunk, plan, unit, outcomes)
             if written is not None:
-                done = threading.Event()
-                done.set()
-                committing, written = (committer.submit(commit, written.unit, done), written), None
+                reads_over = threading.Event()
+                reads_over.set()  # nothing left to read
+                future = committer.submit(commit, written.unit, reads_over)
+                committing, written = (future, written), None
             settle()
         finally:
             if written is not None:
                 written.unit.abort()
+
+
+def _write(
+    db: Database, principal: Principal, plan: batch.BatchPlan
+) -> tuple[Transaction, list[batch.Outcome]]:
+    """A planned batch written in a transaction of its own, left open for the caller to end."""
+    unit = db.begin()
+    try:
+        return unit, batch.write_batch(unit.session, principal, plan)
+    except BaseException:
+        unit.abort()
+        raise
 
 
 # A read of a table: it starts the transaction's snapshot (on SQLite, a statement that reads
@@ -303,36 +297,49 @@ _SNAPSHOT = select(Order.id).limit(1)
 
 
 @dataclass
-class _InFlight:
-    future: Future[list[batch.Outcome]]
-    plan: batch.BatchPlan
+class _Chunk:
+    """A slice of the input: the records that parsed, and the refusals of those that did not."""
+
     readable: list[tuple[Record, OrderIn]]
     refused: list[Rejection]
     size: int
+
+    @property
+    def inputs(self) -> list[OrderInput]:
+        return [body.to_input() for _, body in self.readable]
 
 
 @dataclass
 class _Written:
-    unit: Transaction
+    chunk: _Chunk
     plan: batch.BatchPlan
+    unit: Transaction
     outcomes: list[batch.Outcome]
-    readable: list[tuple[Record, OrderIn]]
-    refused: list[Rejection]
-    size: int
 
 
-def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
+def _chunks(records: Iterable[Record], size: int) -> Iterator[_Chunk]:
     chunk: list[Record] = []
     for record in records:
         chunk.append(record)
         if len(chunk) >= size:
-            yield chunk
+            yield _parse(chunk)
             chunk = []
     if chunk:
-        yield chunk
+        yield _parse(chunk)
 
 
-def _parse(records: list[Record]) -> tuple[list[tuple[Record, OrderIn]], list[Rejection]]:
+def _done(
+    report: ImportReport,
+    on_progress: Callable[[int], None] | None,
+    chunk: _Chunk,
+    outcomes: list[batch.Outcome],
+) -> None:
+    _report(report, chunk.readable, chunk.refused, outcomes)
+    if on_progress:
+        on_progress(chunk.size)
+
+
+def _parse(records: list[Record]) -> _Chunk:
     readable: list[tuple[Record, OrderIn]] = []
     refused: list[Rejection] = []
     for record in records:
@@ -348,7 +355,7 @@ def _parse(records: list[Record]) -> tuple[list[tuple[Record, OrderIn]], list[Re
             refused.append(
                 Rejection(record.line, _external_id(record), "invalid_input", where, message)
             )
-    return readable, refused
+    return _Chunk(readable, refused, len(records))
 
 
 def _report(

@@ -117,6 +117,25 @@ class Placed:
     fulfillment_order_lines: list[dict[str, Any]]
     facility_codes: dict[str, str]
 
+    @classmethod
+    def of(
+        cls,
+        order: Order,
+        lines: list[OrderLine],
+        reserved: dict[str, int],
+        handover: Handover,
+        facility_codes: dict[str, str],
+    ) -> Placed:
+        """The record of an order placed with ``handover``'s fulfillment orders."""
+        return cls(
+            order=order,
+            lines=lines,
+            reserved=reserved,
+            fulfillment_orders=handover.fulfillment_orders,
+            fulfillment_order_lines=handover.fulfillment_order_lines,
+            facility_codes=facility_codes,
+        )
+
 
 def place_order(session: Session, principal: Principal, data: orders.OrderInput) -> str:
     """Accept a channel order (see :func:`place`); returns the new order's id."""
@@ -156,13 +175,8 @@ def place(session: Session, principal: Principal, data: orders.OrderInput) -> Pl
         if orders.is_duplicate(error):  # this channel order exists already
             raise orders.duplicate(order) from None
         raise
-    return Placed(
-        order=order,
-        lines=lines,
-        reserved=reserved,
-        fulfillment_orders=handover.fulfillment_orders,
-        fulfillment_order_lines=handover.fulfillment_order_lines,
-        facility_codes={fid: n.facility.code for fid, n in nodes.items()},
+    return Placed.of(
+        order, lines, reserved, handover, {fid: n.facility.code for fid, n in nodes.items()}
     )
 
 
