@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import random
-import secrets
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,6 +22,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from bench.network import Network, Shape
+from midway.db import new_id
 
 INSERT_ORDER = (
     "INSERT INTO orders (id, merchant_id, channel, external_id, status, ship_to, currency,"
@@ -67,7 +67,9 @@ PROCESSES = ("picking", "branded_inserts", "packing", "labeling", "carrier_hando
 
 
 def _id(prefix: str) -> str:
-    return f"{prefix}_{secrets.token_hex(10)}"
+    # The same ids as Midway's (time first, then random): where a row lands in each index
+    # decides how many pages a commit writes, so the baseline must not differ here.
+    return new_id(prefix)
 
 
 class Dialect:

@@ -21,6 +21,7 @@ from anyio import to_thread
 from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+import midway.db
 from midway import heap, reads
 from midway.app import create_app
 from midway.db import Database, WriterLine, new_id, one_of, per_dialect
@@ -382,9 +383,13 @@ def test_a_checkpoint_on_postgresql_does_nothing(db: Database) -> None:
         assert session.execute(text("SELECT 1")).scalar_one() == 1
 
 
-def test_ids_are_unique_across_threads_and_fresh_in_a_forked_child() -> None:
-    """Ids come from a shared draw of random bytes: threads never take the same one, and a
-    forked child does not repeat the ids its parent is about to hand out."""
+def test_ids_are_unique_across_threads_and_fresh_in_a_forked_child(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The random parts of ids come from a shared draw of random bytes: threads never take the
+    same one, and a forked child does not repeat the ids its parent is about to hand out, even
+    within the same millisecond (the clock stands still here)."""
+    monkeypatch.setattr(midway.db, "_milliseconds", lambda: 1_790_000_000_000)
     taken: list[list[str]] = []
 
     def take() -> None:
@@ -397,7 +402,7 @@ def test_ids_are_unique_across_threads_and_fresh_in_a_forked_child() -> None:
         thread.join()
     everything = [i for ids in taken for i in ids]
     assert len(set(everything)) == len(everything) == 20_000
-    assert all(re.fullmatch(r"ord_[0-9a-f]{20}", i) for i in everything)
+    assert all(re.fullmatch(r"ord_[0-9a-hjkmnp-tv-z]{20}", i) for i in everything)
 
     new_id("ord")  # the parent is now part-way through a draw
     context = multiprocessing.get_context("fork")
@@ -412,6 +417,24 @@ def test_ids_are_unique_across_threads_and_fresh_in_a_forked_child() -> None:
     process.join(10)
     from_parent = [new_id("ord") for _ in range(300)]
     assert not set(from_child) & set(from_parent)
+
+
+def test_ids_begin_with_the_millisecond_they_were_made_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ids made later sort after those made earlier, so rows written together sit together in
+    an index; ids of the same millisecond differ in their random part."""
+    clock = iter([1_790_000_000_000] * 3 + [1_790_000_000_001] * 3 + [2**45 - 1])
+    monkeypatch.setattr(midway.db, "_milliseconds", lambda: next(clock))
+    first = [new_id("evt") for _ in range(3)]
+    second = [new_id("evt") for _ in range(3)]
+    last = new_id("evt")
+    assert len({i[4:13] for i in first}) == 1 and len(set(first)) == 3
+    assert max(first) < min(second)
+    assert last[4:13] == "zzzzzzzzz"  # 45 bits of milliseconds last until the year 3084
+    assert sorted([*second, last, *first]) == sorted(first) + sorted(second) + [last]
+    value = 0
+    for char in first[0][4:13]:
+        value = value * 32 + "0123456789abcdefghjkmnpqrstvwxyz".index(char)
+    assert value == 1_790_000_000_000
 
 
 def test_a_frozen_heap_is_handed_back_when_the_outermost_job_ends() -> None:
