@@ -7,6 +7,11 @@ group is being placed wait for it, and are then placed as the next group through
 :mod:`midway.fulfillment.batch`: one set of reads, one statement per table and one commit for
 all of them. Each order is still accepted or refused on its own, with the records placing it
 alone writes. A request that arrives alone is a group of one: nobody waits for company.
+
+On SQLite, where writers take turns at one lock, a group is read and planned in a read
+transaction first and written in a second one, so that the other API processes write while
+this one plans. If stock or a channel key changed in between, the guarded writes notice and the
+group's orders are placed one by one with fresh reads (see :func:`batch.write_batch`).
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
 
 from midway.core.errors import DomainError
 from midway.db import Database
@@ -92,17 +99,48 @@ class GroupPlacer:
             by_principal.setdefault(request.principal, []).append(request)
         outcomes: list[tuple[_Request, batch.Outcome]] = []
         try:
-            with self._db.transaction() as session:
-                for principal, members in by_principal.items():
-                    try:
-                        placed = batch.place_many(session, principal, [m.data for m in members])
-                    except (MidwayError, DomainError) as exc:  # e.g. a key that may not place
-                        outcomes += [(m, copy.copy(exc)) for m in members]
-                        continue
-                    outcomes += zip(members, placed, strict=True)
+            if self._db.serial_writes:
+                # SQLite: read and plan before queueing for the one write lock, so that other
+                # processes write meanwhile; the guarded writes catch what changed since.
+                with self._db.transaction(write=False, snapshot=True) as session:
+                    plans = self._plan(session, by_principal, outcomes)
+                with self._db.transaction() as session:
+                    self._write(session, plans, outcomes)
+            else:
+                with self._db.transaction() as session:
+                    self._write(session, self._plan(session, by_principal, outcomes), outcomes)
         except BaseException as exc:  # nothing of the group was kept
             for request in group:
                 request.failure = copy.copy(exc)
             raise
         for request, outcome in outcomes:  # known only once the group committed
             request.outcome = outcome
+
+    def _plan(
+        self,
+        session: Session,
+        by_principal: dict[Principal, list[_Request]],
+        refused: list[tuple[_Request, batch.Outcome]],
+    ) -> list[tuple[list[_Request], Principal, batch.BatchPlan]]:
+        """Check and source each principal's orders against the stock as read; the callers of
+        a principal that may not place orders go to ``refused``."""
+        plans: list[tuple[list[_Request], Principal, batch.BatchPlan]] = []
+        for principal, members in by_principal.items():
+            try:
+                plan = batch.plan_batch(session, principal, [m.data for m in members])
+            except (MidwayError, DomainError) as exc:  # e.g. a key that may not place
+                refused += [(m, copy.copy(exc)) for m in members]
+                continue
+            plans.append((members, principal, plan))
+        return plans
+
+    def _write(
+        self,
+        session: Session,
+        plans: list[tuple[list[_Request], Principal, batch.BatchPlan]],
+        outcomes: list[tuple[_Request, batch.Outcome]],
+    ) -> None:
+        """Reserve and write the planned orders; each caller's outcome goes to ``outcomes``."""
+        for members, principal, plan in plans:
+            placed = batch.write_batch(session, principal, plan)
+            outcomes += zip(members, placed, strict=True)
