@@ -266,22 +266,21 @@ def serve(
     workers: Annotated[int, typer.Option(min=1)] = 1,
     database_url: DbUrl = None,
 ) -> None:
-    """Run the API server."""
+    """Run the API server; with several workers, each listens on its own socket and the
+    kernel spreads connections over them (see docs/operate.md)."""
     import os
 
-    import uvicorn
+    from midway.serving import ServeError
+    from midway.serving import serve as run_server
 
     if database_url:
         os.environ["MIDWAY_DATABASE_URL"] = database_url
     console.print(f"Midway API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
-    uvicorn.run(
-        "midway.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-    )
+    try:
+        run_server(host, port, workers)
+    except ServeError as exc:
+        console.print(f"[red]error[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
 
 
 @app.command()
