@@ -46,6 +46,8 @@ def serve(host: str, port: int, workers: int, *, log_level: str = "warning") -> 
     if workers == 1 or not hasattr(socket, "SO_REUSEPORT"):
         uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, log_level=log_level)
         return
+    if port == 0:
+        raise ServeError("several workers need a fixed port: each binds it on its own")
     _check_free(host, port)
     Supervisor(host, port, workers, log_level=log_level).run()
 
