@@ -14,6 +14,7 @@ SIGINT or SIGTERM lets each finish its requests and stops them all.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import multiprocessing.context
 import os
@@ -25,6 +26,7 @@ from collections.abc import Callable
 from types import FrameType
 
 APP = "midway.app:create_app"
+log = logging.getLogger(__name__)
 # A worker that dies sooner than this after starting is counted as failing to start.
 STARTUP_SECONDS = 10.0
 # Consecutive failed starts after which the supervisor gives up.
@@ -174,6 +176,12 @@ class Supervisor:
             else:
                 self._failed_starts = 0
             self._workers[i] = self._start()
+            log.warning(
+                "API worker %s exited with code %s; started %s in its place",
+                proc.pid,
+                proc.exitcode,
+                self._workers[i][0].pid,
+            )
 
     def _stop_all(self) -> None:
         for proc, _ in self._workers:

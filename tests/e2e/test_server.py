@@ -126,11 +126,12 @@ def test_several_workers_share_the_connections_and_a_dead_one_is_replaced(tmp_pa
     run("db", "upgrade", env=env)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
+    log = (tmp_path / "serve.log").open("wb")
     proc = subprocess.Popen(
         [*MIDWAY, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     clients: list[socket.socket] = []
     try:
@@ -163,7 +164,10 @@ def test_several_workers_share_the_connections_and_a_dead_one_is_replaced(tmp_pa
         left = _workers(proc.pid) if proc.poll() is None else []
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=45) == 0
+        log.close()
     assert not [pid for pid in left if Path(f"/proc/{pid}").exists()]
+    said = (tmp_path / "serve.log").read_text()
+    assert f"API worker {dead} exited with code -9; started" in said, said
 
 
 def test_serve_names_an_address_in_use(tmp_path: Path):
