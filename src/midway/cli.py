@@ -306,7 +306,9 @@ def demo(
     port: int = 8000,
     path: Annotated[Path, typer.Option(help="SQLite file to (re)create")] = Path("var/demo.db"),
     serve_after: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
-    days: Annotated[int, typer.Option(help="weeks of history, in days")] = 42,
+    days: Annotated[
+        int, typer.Option(help="whole days of history before today (then today until now)")
+    ] = 42,
 ) -> None:
     """Create a fresh demo database, seed a believable scenario, and start API and worker."""
     from midway.demo.run import run_demo

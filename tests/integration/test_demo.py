@@ -8,7 +8,7 @@ import json
 import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -112,7 +112,8 @@ def test_orders_span_several_days_both_channels_and_both_continents(seeded: Seed
     with db.transaction(write=False) as session:
         orders = list(session.scalars(select(Order)))
     assert len(orders) >= DAYS * 40
-    assert len({o.created_at.date() for o in orders}) == DAYS
+    # the DAYS whole days before NOW's day, then that day until NOW
+    assert len({o.created_at.date() for o in orders}) == DAYS + 1
     assert all(o.created_at <= NOW for o in orders)
     assert {o.channel for o in orders} == {"web", "amazon"}
     countries = Counter(o.ship_to["country"] for o in orders)
@@ -120,6 +121,22 @@ def test_orders_span_several_days_both_channels_and_both_continents(seeded: Seed
     assert sum(n for c, n in countries.items() if region_of(c) == "EU") > 0
     assert all(o.currency == ("USD" if o.ship_to["country"] == "US" else "EUR") for o in orders)
     assert all(o.order_value is not None and o.order_value > 0 for o in orders)
+
+
+def test_a_day_of_history_seeded_just_after_midnight_has_its_orders(tmp_path: Path) -> None:
+    """The history is whole days before today plus today so far: seeded ten minutes after
+    midnight UTC, one day of history is yesterday's orders, not ten minutes' worth."""
+    url = f"sqlite:///{tmp_path / 'midnight.db'}"
+    upgrade(url)
+    db = Database(url)
+    try:
+        just_after = datetime(2025, 3, 14, 0, 10, tzinfo=UTC)
+        seed(db, days=1, now=just_after, strict=True)
+        with db.transaction(write=False) as session:
+            days = Counter(o.created_at.date() for o in session.scalars(select(Order)))
+    finally:
+        db.dispose()
+    assert days[just_after.date() - timedelta(days=1)] >= 40
 
 
 def test_fulfillment_orders_cover_the_whole_lifecycle(seeded: Seeded) -> None:

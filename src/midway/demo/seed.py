@@ -140,24 +140,28 @@ def seed(
     on_day: Callable[[int], None] | None = None,
     strict: bool = False,
 ) -> SeedResult:
-    """Seed a migrated, empty database with ``days`` days of history ending at ``now``.
+    """Seed a migrated, empty database with history ending at ``now``: the ``days`` whole UTC
+    days before ``now``'s day, then that day until ``now`` (so that a short history seeded
+    just after midnight still has its orders).
 
     The same ``random_seed`` and ``now`` give the same history. ``on_day(n)`` is called as day
-    ``n`` (0-based) starts. With ``strict`` a step the services refuse stops the seeding;
-    otherwise it is skipped and listed in the result's failures.
+    ``n`` (0-based; ``days`` is the last, partial one) starts. With ``strict`` a step the
+    services refuse stops the seeding; otherwise it is skipped and listed in the result's
+    failures.
     """
     if days < 1:
         raise ValueError("days must be at least 1")
     started = timer.perf_counter()
     end = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
-    first_day = datetime.combine(end.date() - timedelta(days=days - 1), time(0), tzinfo=UTC)
+    first_day = datetime.combine(end.date() - timedelta(days=days), time(0), tzinfo=UTC)
+    span = days + 1  # calendar days simulated: the whole ones, then today
     rng = random.Random(random_seed)
-    world, replenisher, stocked = _setup(db, first_day, days, rng, random_seed)
+    world, replenisher, stocked = _setup(db, first_day, span, rng, random_seed)
     sim = Simulation(db, world, rng=rng, end=end, strict=strict)
     keeper = Keeper(
-        sim, OrderMaker(world.products, rng), replenisher, stocked, days=days, on_day=on_day
+        sim, OrderMaker(world.products, rng), replenisher, stocked, days=span, on_day=on_day
     )
-    for index in range(days):
+    for index in range(span):
         day = first_day + timedelta(days=index)
         sim.start(day, keeper.day, index, day.date())
     sim.run()
