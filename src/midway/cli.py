@@ -275,9 +275,12 @@ def serve(
 
     if database_url:
         os.environ["MIDWAY_DATABASE_URL"] = database_url
-    console.print(f"Midway API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
+
+    def announce() -> None:
+        console.print(f"Midway API on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
+
     try:
-        run_server(host, port, workers)
+        run_server(host, port, workers, announce=announce)
     except ServeError as exc:
         console.print(f"[red]error[/red] {exc}", highlight=False)
         raise typer.Exit(1) from None

@@ -39,19 +39,31 @@ class ServeError(Exception):
     """The server could not start or keep its workers running; the message says why."""
 
 
-def serve(host: str, port: int, workers: int, *, log_level: str = "warning") -> None:
-    """Serve the API on ``host:port`` with ``workers`` processes until SIGINT or SIGTERM."""
+def serve(
+    host: str,
+    port: int,
+    workers: int,
+    *,
+    log_level: str = "warning",
+    announce: Callable[[], None] | None = None,
+) -> None:
+    """Serve the API on ``host:port`` with ``workers`` processes until SIGINT or SIGTERM;
+    ``announce()`` is called once the address and worker count passed their checks."""
     import uvicorn
 
     if workers < 1:
         raise ServeError(f"workers must be at least 1, not {workers}")
-    if workers == 1 or not hasattr(socket, "SO_REUSEPORT"):
+    several = workers > 1 and hasattr(socket, "SO_REUSEPORT")
+    if several:
+        if port == 0:
+            raise ServeError("several workers need a fixed port: each binds it on its own")
+        _check_free(host, port)
+    if announce is not None:
+        announce()
+    if several:
+        Supervisor(host, port, workers, log_level=log_level).run()
+    else:
         uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, log_level=log_level)
-        return
-    if port == 0:
-        raise ServeError("several workers need a fixed port: each binds it on its own")
-    _check_free(host, port)
-    Supervisor(host, port, workers, log_level=log_level).run()
 
 
 def _family(host: str) -> socket.AddressFamily:

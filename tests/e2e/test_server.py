@@ -185,6 +185,7 @@ def test_serve_names_an_address_in_use(tmp_path: Path):
         )
     assert done.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "Midway API on" not in done.stderr + done.stdout  # nothing announced
 
 
 def test_serve_gives_up_when_its_workers_cannot_start(tmp_path: Path):
