@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from midway import __version__, heap
 from midway.core.errors import DomainError
@@ -26,9 +27,11 @@ log = logging.getLogger("midway.api")
 PROBLEM = "application/problem+json"
 
 
-def problem_response(status: int, body: dict[str, Any]) -> JSONResponse:
+def problem_response(
+    status: int, body: dict[str, Any], headers: Mapping[str, str] | None = None
+) -> JSONResponse:
     """A problem+json response."""
-    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
 def domain_problem(exc: DomainError) -> tuple[int, dict[str, Any]]:
@@ -59,6 +62,24 @@ def _field_path(loc: tuple[Any, ...]) -> str:
         head, rest = parts[0], parts[1:]
         return head + ("." + ".".join(rest) if rest else "")
     return ".".join(parts)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method the request's path answers to, for a 405's Allow header (HTTP requires
+    it; Starlette names only those of the first route matching the path, and a path such as
+    /v1/orders has one route for GET and another for POST)."""
+    allowed = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
+    return ", ".join(allowed)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -97,8 +118,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed_methods(request)
         return problem_response(
             exc.status_code,
             {
@@ -108,6 +132,7 @@ def _install_error_handlers(app: FastAPI) -> None:
                 "code": code,
                 "detail": str(exc.detail),
             },
+            headers,
         )
 
     @app.exception_handler(Exception)

@@ -54,6 +54,14 @@ def test_malformed_json_is_a_400(network, client):
     assert r.json()["code"] == "malformed_json"
 
 
+def test_a_method_not_allowed_is_a_405_naming_the_allowed_ones(network, client):
+    r = client.request("TRACE", "/v1/orders", headers=network.merchant.headers)
+    assert r.status_code == 405
+    assert r.json()["code"] == "method_not_allowed"
+    assert r.headers["content-type"] == "application/problem+json"
+    assert set(r.headers["allow"].replace(" ", "").split(",")) == {"GET", "POST"}
+
+
 def test_duplicate_channel_order_never_creates_a_second(network, db):
     first = network.place("dup")
     r = network.merchant.post("/v1/orders", json=network.order("dup", [("CANDLE", 1)]))
