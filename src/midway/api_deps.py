@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Iterator, Sequence
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -79,3 +79,9 @@ Db = Annotated[Database, Depends(get_db)]
 Placer = Annotated[GroupPlacer, Depends(get_placer)]
 WriteSession = Annotated[Session, Depends(write_session)]
 ReadSession = Annotated[Session, Depends(read_session)]
+
+
+def choice(values: Sequence[str], description: str) -> Any:
+    """An optional query filter whose allowed values the OpenAPI document lists (``enum``).
+    The service still checks the value, so a wrong one is a 422 naming the parameter."""
+    return Query(None, description=description, json_schema_extra={"enum": list(values)})

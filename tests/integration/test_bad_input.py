@@ -220,3 +220,26 @@ def test_no_input_causes_a_500(network, body):
         headers={"content-type": "application/json"},
     )
     assert r.status_code < 500, r.text
+
+
+FILTERS = [
+    ("/v1/fulfillment-orders", "status", "on_hold"),
+    ("/v1/fulfillment-orders", "request_status", "cancellation_requested"),
+    ("/v1/tasks", "status", "done"),
+    ("/v1/edi/documents", "status", "ack_rejected"),
+    ("/v1/sla/clocks", "status", "breached"),
+]
+
+
+@pytest.mark.parametrize(("path", "name", "known"), FILTERS)
+def test_status_filters_list_their_values_and_refuse_others(network, client, path, name, known):
+    """The OpenAPI document lists each filter's values; one outside them is a 422 naming the
+    parameter, not an empty page."""
+    spec = client.get("/openapi.json").json()
+    [param] = [p for p in spec["paths"][path]["get"]["parameters"] if p["name"] == name]
+    assert known in param["schema"]["enum"]
+    ok = client.get(path, params={name: known}, headers=network.merchant.headers)
+    assert ok.status_code == 200, ok.text
+    r = client.get(path, params={name: "bogus"}, headers=network.merchant.headers)
+    assert r.status_code == 422, r.text
+    assert (r.json()["code"], r.json()["field"]) == ("invalid_input", name)

@@ -7,7 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from midway.api_deps import CurrentPrincipal, Db
+from midway.api_deps import CurrentPrincipal, Db, choice
 from midway.db import Database
 from midway.edi import service, warehouse
 from midway.edi.receiving import receive
@@ -63,7 +63,7 @@ def list_documents(
     principal: CurrentPrincipal,
     db: Db,
     direction: Literal["in", "out"] | None = None,
-    status: str | None = None,
+    status: str | None = choice(service.STATUSES, "where the document stands"),
     partner_id: str | None = None,
     set_id: str | None = None,
     limit: int = Query(100, ge=1, le=1000),

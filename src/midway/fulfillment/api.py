@@ -6,7 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from midway.api_deps import CurrentPrincipal, Db
+from midway.api_deps import CurrentPrincipal, Db, choice
+from midway.core import fulfillment as fo_states
 from midway.core.fulfillment import Action
 from midway.fulfillment import service
 from midway.fulfillment.schemas import (
@@ -30,8 +31,10 @@ def _one(session: Any, principal: Any, fo_id: str) -> FulfillmentOrderOut:
 def list_fulfillment_orders(
     principal: CurrentPrincipal,
     db: Db,
-    status: str | None = None,
-    request_status: str | None = None,
+    status: str | None = choice(fo_states.STATUSES, "the fulfillment order's status"),
+    request_status: str | None = choice(
+        fo_states.REQUEST_STATUSES, "where the request to the facility stands"
+    ),
     order_id: str | None = None,
     facility_code: str | None = None,
     after: str | None = None,

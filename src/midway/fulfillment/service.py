@@ -21,6 +21,8 @@ from midway.agreements import service as agreements
 from midway.core.fulfillment import (
     HOLD_REASONS,
     REJECTION_REASONS,
+    REQUEST_STATUSES,
+    STATUSES,
     Action,
     FoState,
     allowed_actions,
@@ -106,6 +108,12 @@ def list_fulfillment_orders(
     """A page of the fulfillment orders the caller may see, oldest first."""
     if not 1 <= limit <= 500:
         raise InvalidInput("limit must be between 1 and 500", field="limit")
+    for name, value, allowed in (
+        ("status", status, STATUSES),
+        ("request_status", request_status, REQUEST_STATUSES),
+    ):
+        if value and value not in allowed:
+            raise InvalidInput(f"{name} must be one of {', '.join(allowed)}", field=name)
     query = (
         select(FulfillmentOrder)
         .where(_visible(principal))

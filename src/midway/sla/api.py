@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from midway.api_deps import CurrentPrincipal, Db
+from midway.api_deps import CurrentPrincipal, Db, choice
 from midway.schemas import PROBLEM_RESPONSES
 from midway.sla import calendars, scorecard, service
 from midway.sla.schemas import CalendarOut, ClockOut, ClosureIn, ClosureOut, TermsOut
@@ -29,7 +29,7 @@ def list_clocks(
     principal: CurrentPrincipal,
     db: Db,
     agreement_id: str | None = None,
-    status: str | None = None,
+    status: str | None = choice(service.CLOCK_STATUSES, "the clock's status"),
     kind: str | None = None,
     subject_id: str | None = None,
     limit: int = Query(100, ge=1, le=1000),

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from midway.api_deps import CurrentPrincipal, Db
+from midway.api_deps import CurrentPrincipal, Db, choice
 from midway.events.service import emit
 from midway.schemas import PROBLEM_RESPONSES
 from midway.tasks import service
@@ -38,7 +38,7 @@ def list_tasks(
     principal: CurrentPrincipal,
     db: Db,
     mine: bool = False,
-    status: str | None = None,
+    status: str | None = choice(service.STATUSES, "the task's status"),
     fulfillment_order_id: str | None = None,
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[TaskOut]:

@@ -7,7 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
-from midway.api_deps import CurrentPrincipal, Db
+from midway.api_deps import CurrentPrincipal, Db, choice
 from midway.schemas import PROBLEM_RESPONSES, StrictModel
 from midway.webhooks import service
 from midway.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -139,7 +139,7 @@ def list_deliveries(
     endpoint_id: str,
     principal: CurrentPrincipal,
     db: Db,
-    status: str | None = Query(None, description="pending | delivered | dead"),
+    status: str | None = choice(service.STATUSES, "where the delivery stands"),
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[DeliveryOut]:
     """Deliveries to one of the caller's endpoints, newest first."""
