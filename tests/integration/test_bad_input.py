@@ -223,6 +223,7 @@ def test_no_input_causes_a_500(network, body):
 
 
 FILTERS = [
+    ("/v1/orders", "status", "partially_shipped"),
     ("/v1/fulfillment-orders", "status", "on_hold"),
     ("/v1/fulfillment-orders", "request_status", "cancellation_requested"),
     ("/v1/tasks", "status", "done"),

@@ -9,7 +9,7 @@ import orjson
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse, Response
 
-from midway.api_deps import CurrentPrincipal, Db, Placer
+from midway.api_deps import CurrentPrincipal, Db, Placer, choice
 from midway.errors import Conflict
 from midway.fulfillment import intake
 from midway.fulfillment import service as fulfillment
@@ -98,7 +98,7 @@ def get_order(order_id: str, principal: CurrentPrincipal, db: Db) -> OrderOut:
 def list_orders(
     principal: CurrentPrincipal,
     db: Db,
-    status: str | None = None,
+    status: str | None = choice(service.STATUSES, "the order's status"),
     channel: str | None = None,
     after: str | None = None,
     limit: int = Query(50, ge=1, le=200),

@@ -78,8 +78,12 @@ class LineProgress:
         return self.quantity - self.cancelled - self.reserved - self.shipped
 
 
+# Every status an order can have (see :func:`status_of`).
+STATUSES = ("open", "backordered", "partially_shipped", "shipped", "closed", "cancelled")
+
+
 def status_of(lines: Sequence[LineProgress]) -> str:
-    """The order status from its lines' progress."""
+    """The order status from its lines' progress (one of :data:`STATUSES`)."""
     remaining = sum(p.quantity - p.cancelled - p.shipped for p in lines)
     shipped = sum(p.shipped for p in lines)
     cancelled = sum(p.cancelled for p in lines)
@@ -289,6 +293,8 @@ def list_orders(
 ) -> list[Order]:
     """A page of the merchant's orders, newest first."""
     principal.require_kind("merchant", "list orders")
+    if status and status not in STATUSES:
+        raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", field="status")
     query = (
         select(Order)
         .where(Order.merchant_id == principal.party_id)
