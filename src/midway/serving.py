@@ -128,27 +128,16 @@ class Supervisor:
         workers: int,
         *,
         log_level: str = "warning",
-        target: Callable[[str, int, str], None] = _worker,
     ) -> None:
         self.host, self.port, self.count = host, port, workers
         self.log_level = log_level
-        self._target = target
         self._context = multiprocessing.get_context("spawn")
         self._workers: list[tuple[multiprocessing.context.SpawnProcess, float]] = []
         self._stop = threading.Event()
         self._failed_starts = 0
 
-    @property
-    def pids(self) -> list[int]:
-        """The worker processes' ids."""
-        return [proc.pid for proc, _ in self._workers if proc.pid is not None]
-
-    def stop(self) -> None:
-        """Ask :meth:`run` to stop the workers and return (safe from any thread)."""
-        self._stop.set()
-
     def run(self) -> None:
-        """Start the workers and supervise them until :meth:`stop`, SIGINT or SIGTERM; raises
+        """Start the workers and supervise them until SIGINT or SIGTERM; raises
         :class:`ServeError` when workers keep failing to start."""
         previous = {
             sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
@@ -167,7 +156,7 @@ class Supervisor:
 
     def _start(self) -> tuple[multiprocessing.context.SpawnProcess, float]:
         proc = self._context.Process(
-            target=self._target, args=(self.host, self.port, self.log_level), daemon=False
+            target=_worker, args=(self.host, self.port, self.log_level), daemon=False
         )
         proc.start()
         return proc, time.monotonic()
