@@ -5,6 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
+from pydantic.config import JsonDict
+
+# A calendar month, YYYY-MM: documented in the OpenAPI document as a pattern; the services
+# check it themselves, with a message that shows the expected form.
+MONTH: JsonDict = {"pattern": r"^\d{4}-(0[1-9]|1[0-2])$", "examples": ["2026-10"]}
 
 
 class StrictModel(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -244,3 +245,23 @@ def test_status_filters_list_their_values_and_refuse_others(network, client, pat
     r = client.get(path, params={name: "bogus"}, headers=network.merchant.headers)
     assert r.status_code == 422, r.text
     assert (r.json()["code"], r.json()["field"]) == ("invalid_input", name)
+
+
+def test_month_fields_document_their_form(client):
+    """A month (YYYY-MM) is a pattern in the OpenAPI document, wherever the API takes one."""
+    spec = client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    months = [
+        schemas["InvoiceIn"]["properties"]["period"],
+        schemas["AuditIn"]["properties"]["period"],
+        *(
+            p["schema"]
+            for p in spec["paths"]["/v1/agreements/{agreement_id}/scorecard"]["get"]["parameters"]
+            if p["name"] == "period"
+        ),
+    ]
+    assert len(months) == 3
+    for month in months:
+        assert re.fullmatch(month["pattern"], "2026-10")
+        assert not re.fullmatch(month["pattern"], "2026-13")
+        assert not re.fullmatch(month["pattern"], "Oct 2026")

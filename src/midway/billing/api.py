@@ -22,7 +22,7 @@ from midway.billing.schemas import (
 )
 from midway.core.rating import parse_rate_card
 from midway.errors import InvalidInput
-from midway.schemas import PROBLEM_RESPONSES
+from midway.schemas import MONTH, PROBLEM_RESPONSES
 
 router = APIRouter(tags=["billing"], responses=PROBLEM_RESPONSES)
 MAX_CSV_BYTES = 50 * 2**20
@@ -118,7 +118,9 @@ def audit_json(agreement_id: str, body: AuditIn, principal: CurrentPrincipal, db
 )
 async def audit_csv(
     agreement_id: str,
-    period: Annotated[str, Form(description="the month the invoice covers, YYYY-MM")],
+    period: Annotated[
+        str, Form(description="the month the invoice covers, YYYY-MM", json_schema_extra=MONTH)
+    ],
     file: Annotated[UploadFile, File(description="the provider's invoice, CSV (UTF-8)")],
     principal: CurrentPrincipal,
     db: Db,

@@ -15,7 +15,7 @@ from midway.billing.models import (
     InvoiceAuditRow,
     InvoiceLine,
 )
-from midway.schemas import StrictModel
+from midway.schemas import MONTH, StrictModel
 
 REFS_SHOWN = 50
 
@@ -23,7 +23,10 @@ REFS_SHOWN = 50
 class InvoiceIn(StrictModel):
     """Which month to invoice."""
 
-    period: str = Field(description="calendar month YYYY-MM, in each facility's local time")
+    period: str = Field(
+        description="calendar month YYYY-MM, in each facility's local time",
+        json_schema_extra=MONTH,
+    )
 
 
 class InvoiceLineOut(BaseModel):
@@ -104,7 +107,9 @@ class AuditRowIn(StrictModel):
 class AuditIn(StrictModel):
     """The provider's invoice for a month, as JSON rows."""
 
-    period: str
+    period: str = Field(
+        description="the month the invoice covers, YYYY-MM", json_schema_extra=MONTH
+    )
     rows: list[AuditRowIn] = Field(min_length=1, max_length=200_000)
     source_name: str | None = None
 

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from midway.api_deps import CurrentPrincipal, Db, choice
-from midway.schemas import PROBLEM_RESPONSES
+from midway.schemas import MONTH, PROBLEM_RESPONSES
 from midway.sla import calendars, scorecard, service
 from midway.sla.schemas import CalendarOut, ClockOut, ClosureIn, ClosureOut, TermsOut
 
@@ -54,7 +54,7 @@ def get_scorecard(
     agreement_id: str,
     principal: CurrentPrincipal,
     db: Db,
-    period: str = Query(..., description="month, YYYY-MM", examples=["2026-10"]),
+    period: str = Query(..., description="month, YYYY-MM", json_schema_extra=MONTH),
 ) -> dict[str, Any]:
     """The monthly scorecard: each term's result, pass/fail, credit or reward, trend against
     the three months before, and the ids of the failing items."""
