@@ -6,7 +6,6 @@ begins) the difference lives here.
 
 from __future__ import annotations
 
-import base64
 import fcntl
 import os
 import sqlite3
@@ -144,7 +143,9 @@ def new_id(prefix: str) -> str:
 
 
 ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford's base32, in the order it sorts
-_FROM_RFC4648 = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", ID_ALPHABET)
+# Each random byte becomes one character: 256 is a multiple of 32, so every character is
+# equally likely and carries 5 bits.
+_BYTE_TO_CHARACTER = bytes(ord(ID_ALPHABET[b % 32]) for b in range(256))
 
 
 def _milliseconds() -> int:
@@ -158,14 +159,14 @@ def _stamp(milliseconds: int) -> str:
 # The random parts are drawn from the operating system a few hundred at a time: an order writes
 # some twenty rows, and one system call each cost more than the rest of making the id. Taking
 # the next one is a single step under the interpreter lock, so threads never get the same one;
-# a forked child starts with a fresh draw. 8 parts of 55 bits are 55 bytes.
+# a forked child starts with a fresh draw.
 _IDS_PER_DRAW = 256
 _random_part: Iterator[str] = iter(())
 _stamps: dict[int, str] = {}
 
 
 def _draw_random_parts() -> Iterator[str]:
-    text = base64.b32encode(os.urandom(55 * _IDS_PER_DRAW // 8)).decode().translate(_FROM_RFC4648)
+    text = os.urandom(11 * _IDS_PER_DRAW).translate(_BYTE_TO_CHARACTER).decode("ascii")
     return iter([text[i : i + 11] for i in range(0, len(text), 11)])
 
 
