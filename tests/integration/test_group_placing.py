@@ -17,7 +17,7 @@ from test_bulk_intake import ORDERS, _bodies, _inputs, _place_one_by_one, _recor
 from midway.db import Database
 from midway.errors import Conflict, InvalidInput, PermissionDenied
 from midway.fulfillment import intake
-from midway.fulfillment.group import GroupPlacer
+from midway.fulfillment.group import GroupPlacer, _Request
 from midway.orders.models import Order
 from midway.orders.service import OrderInput
 from midway.principal import Principal
@@ -192,6 +192,38 @@ def test_a_group_that_cannot_commit_fails_every_caller(db, make_actor):
     assert len(results) == 3
     assert all(isinstance(r, OperationalError) for r in results.values()), results
     assert _external_ids(db, network.merchant.id) == set()
+
+
+@pytest.mark.parametrize("db", ["postgres"], indirect=True)
+def test_a_failed_group_does_not_fail_a_placer_whose_order_was_not_in_it(db, make_actor):
+    """The thread placing a group may have joined too late to be in it (groups have a
+    maximum size). When that group fails, its members get the error, and the thread goes on
+    to place its own order instead of raising an error that is not its own (which left its
+    order waiting, to be placed later for a caller already told it failed)."""
+    network = build_network(make_actor)
+    principal = Principal(network.merchant.id, "merchant", "admin")
+    placer = GroupPlacer(db, most=2)
+    early = [
+        _Request(principal, data)
+        for data in _inputs([network.order(f"early-{i}", [("MUG-GLD", 1)]) for i in range(2)])
+    ]
+    placer._waiting += early  # two callers queued before this one: the first group is theirs
+    commits = iter([True])
+
+    def refuse_first(conn: Any) -> None:
+        if next(commits, False):
+            conn.exec_driver_sql("SET LOCAL statement_timeout = 1")
+            conn.exec_driver_sql("SELECT pg_sleep(0.05)")
+
+    event.listen(db.engine, "commit", refuse_first)
+    try:
+        late = placer.place(principal, _inputs([network.order("late", [("MUG-GLD", 1)])])[0])
+    finally:
+        event.remove(db.engine, "commit", refuse_first)
+    assert late.order.external_id == "late"
+    assert all(isinstance(r.failure, OperationalError) for r in early)
+    assert placer.waiting == 0
+    assert _external_ids(db, network.merchant.id) == {"late"}
 
 
 def _external_ids(db: Database, merchant_id: str) -> set[str]:

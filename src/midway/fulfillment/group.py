@@ -110,9 +110,13 @@ class GroupPlacer:
                 with self._db.transaction() as session:
                     self._write(session, self._plan(session, by_principal, outcomes), outcomes)
         except BaseException as exc:  # nothing of the group was kept
+            # Each member raises it in its own thread. The placing thread does not raise it
+            # here: its own order may be in a later group, which it must still place.
             for request in group:
                 request.failure = copy.copy(exc)
-            raise
+            if not isinstance(exc, Exception):  # the interpreter is stopping: no more groups
+                raise
+            return
         for request, outcome in outcomes:  # known only once the group committed
             request.outcome = outcome
 
