@@ -13,12 +13,13 @@ from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from midway import __version__, heap
 from midway.core.errors import DomainError
-from midway.db import Database
+from midway.db import Database, as_busy
 from midway.errors import MidwayError
 from midway.fulfillment.group import GroupPlacer
 from midway.settings import Settings, get_settings
@@ -148,6 +149,13 @@ def _install_error_handlers(app: FastAPI) -> None:
                 "detail": "an unexpected error occurred; it has been logged",
             },
         )
+
+    @app.exception_handler(OperationalError)
+    async def database_error(request: Request, exc: OperationalError) -> JSONResponse:
+        busy = as_busy(exc)
+        if busy is None:
+            return await unexpected(request, exc)
+        return problem_response(busy.status, busy.problem(), {"Retry-After": "1"})
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:

@@ -6,10 +6,8 @@ begins) the difference lives here.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -41,6 +39,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, QueryableAttribute, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
+
+from midway.errors import Busy
+from midway.writers import WriterLine
 
 _CENT = Decimal("0.01")
 JSONType = JSON().with_variant(JSONB(), "postgresql")
@@ -178,6 +179,27 @@ def _forget_random_parts() -> None:
 os.register_at_fork(after_in_child=_forget_random_parts)
 
 
+# How long SQLite's busy handler lets a writer wait for the write lock once it left the queue
+# (:mod:`midway.writers`): its last word before "database is locked".
+SQLITE_BUSY_SECONDS = 30.0
+
+_SQLITE_BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def as_busy(exc: BaseException) -> Busy | None:
+    """The :class:`~midway.errors.Busy` error for SQLite's "database is locked" (raised
+    through SQLAlchemy), None for anything else."""
+    orig = getattr(exc, "orig", exc)
+    code = getattr(orig, "sqlite_errorcode", None)
+    if not isinstance(orig, sqlite3.OperationalError) or code is None:
+        return None
+    if code & 0xFF not in _SQLITE_BUSY_CODES:
+        return None
+    return Busy(
+        "the database stayed locked by other writers for too long; nothing was written, try again"
+    )
+
+
 def _sqlite_on_connect(dbapi_conn: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
     # Let SQLAlchemy's "begin" hook below decide how each transaction begins.
     dbapi_conn.isolation_level = None
@@ -185,7 +207,7 @@ def _sqlite_on_connect(dbapi_conn: sqlite3.Connection, _record: ConnectionPoolEn
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
     cur.execute("PRAGMA temp_store=MEMORY")
     cur.close()
 
@@ -282,55 +304,6 @@ def is_postgres(session_or_engine: Session | Engine) -> bool:
         else session_or_engine
     )
     return bind.dialect.name == "postgresql"
-
-
-# After this long in this process's queue a writer goes on anyway (SQLite's busy handler then
-# has the last word).
-SQLITE_QUEUE_SECONDS = 30.0
-
-
-class WriterLine:
-    """The queue of SQLite writers (SQLite has one writer at a time).
-
-    Without it, writers meet in SQLite's busy handler, which sleeps in growing steps of up to
-    100 ms and serves no one first: the writer lock sits idle between transactions while
-    everyone sleeps, and a few writers wait very long. Here threads of this process queue on
-    a lock, and processes (several API workers, the worker, a CLI import) on an advisory lock
-    on a file beside the database: the kernel wakes the next process as soon as it is
-    released. Programs that do not use the file still meet Midway in the busy handler.
-    """
-
-    def __init__(self, database: str | None) -> None:
-        self._threads = threading.Lock()
-        self._file = (
-            os.open(f"{database}-writer.lock", os.O_RDWR | os.O_CREAT, 0o644)
-            if database and database != ":memory:"
-            else None
-        )
-
-    def enter(self) -> bool:
-        """Wait for this writer's turn; False when the wait in this process timed out."""
-        if not self._threads.acquire(timeout=SQLITE_QUEUE_SECONDS):
-            return False
-        if self._file is not None:
-            try:
-                fcntl.flock(self._file, fcntl.LOCK_EX)
-            except BaseException:
-                self._threads.release()
-                raise
-        return True
-
-    def leave(self) -> None:
-        """Let the next writer in."""
-        if self._file is not None:
-            fcntl.flock(self._file, fcntl.LOCK_UN)
-        self._threads.release()
-
-    def close(self) -> None:
-        """Close the lock file."""
-        if self._file is not None:
-            os.close(self._file)
-            self._file = None
 
 
 class Transaction:

@@ -10,7 +10,8 @@ it into RFC 9457 problem+json (HTTP) or one line and an exit code (CLI)::
     ├── PermissionDenied    403  the caller's role may not do this
     ├── Conflict            409  duplicates, idempotency key still in flight
     ├── InvalidState        409  an action not allowed in the object's current state
-    └── IdempotencyMismatch 422  an idempotency key reused with another body
+    ├── IdempotencyMismatch 422  an idempotency key reused with another body
+    └── Busy                503  the database stayed busy too long (SQLite); try again
 """
 
 from __future__ import annotations
@@ -114,3 +115,13 @@ class IdempotencyMismatch(MidwayError):
     status = 422
     exit_code = 2
     title = "Idempotency key reused with a different request"
+
+
+class Busy(MidwayError):
+    """The database stayed locked by other writers for longer than a writer waits (SQLite:
+    the writer queue, then the busy handler). Nothing was written; the request may be retried."""
+
+    code = "database_busy"
+    status = 503
+    exit_code = 75  # EX_TEMPFAIL
+    title = "Database busy"

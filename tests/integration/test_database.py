@@ -8,11 +8,9 @@ import importlib.util
 import multiprocessing
 import re
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import anyio
 import psycopg
@@ -24,7 +22,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 import midway.db
 from midway import heap, reads
 from midway.app import create_app
-from midway.db import Database, WriterLine, new_id, one_of, per_dialect
+from midway.db import Database, new_id, one_of, per_dialect
 from midway.events.models import Event
 from midway.inserts import COPY_FROM_ROWS, insert_rows, insert_tables
 from midway.orders import service as orders
@@ -296,34 +294,6 @@ def test_the_api_runs_no_more_request_threads_than_pooled_connections(db: Databa
             return to_thread.current_default_thread_limiter().total_tokens
 
     assert anyio.run(started) == db.pool_size == 40
-
-
-def _hold_the_line(path: str, holding: Any, left: Any) -> None:
-    line = WriterLine(path)
-    assert line.enter()
-    holding.set()
-    time.sleep(0.3)
-    left.set()
-    line.leave()
-
-
-def test_sqlite_writers_of_two_processes_take_turns(tmp_path: Path) -> None:
-    """A writer of another process holds the line: ours gets in only after it left."""
-    path = str(tmp_path / "midway.db")
-    context = multiprocessing.get_context("fork")
-    holding, left = context.Event(), context.Event()
-    other = context.Process(target=_hold_the_line, args=(path, holding, left))
-    other.start()
-    try:
-        assert holding.wait(10)
-        line = WriterLine(path)
-        assert line.enter()
-        assert left.is_set()
-        line.leave()
-        line.close()
-    finally:
-        other.join(10)
-    assert other.exitcode == 0
 
 
 def test_a_transaction_can_be_finished_by_another_thread(db: Database) -> None:
