@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -14,9 +13,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from midway.core.errors import DomainError
+from midway.clierrors import friendly
 from midway.db import Database
-from midway.errors import MidwayError
 from midway.principal import Principal
 from midway.settings import Settings, get_settings
 
@@ -39,34 +37,6 @@ app.add_typer(skus_app, name="skus")
 console = Console(stderr=True)
 out = Console()
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def friendly(func: F) -> F:
-    """Turn Midway errors into one clear line and the error's exit code."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except MidwayError as exc:
-            where = exc.extra.get("field")
-            console.print(
-                f"[red]error[/red] [{exc.code}] {exc.detail}"
-                + (f" (field: {where})" if where else ""),
-                highlight=False,
-            )
-            for item in exc.extra.get("errors", [])[:20]:
-                console.print(f"  - {item}", highlight=False)
-            raise typer.Exit(exc.exit_code) from None
-        except DomainError as exc:
-            console.print(
-                f"[red]error[/red] [{exc.code}] {exc}"
-                + (f" (field: {exc.field})" if exc.field else ""),
-                highlight=False,
-            )
-            raise typer.Exit(2) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _settings(database_url: str | None) -> Settings:

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from midway.clierrors import exit_for
 from midway.db import Database
 from midway.errors import MidwayError, NotFound
 from midway.principal import Principal
@@ -47,26 +48,6 @@ def _principal(db: Database, agreement_id: str, side: str) -> Principal:
     return Principal(party_id=party, kind=side, role="admin")
 
 
-def _fail(exc: Exception) -> typer.Exit:
-    from midway.core.errors import DomainError
-
-    if isinstance(exc, MidwayError):
-        where = exc.extra.get("field")
-        console.print(
-            f"[red]error[/red] [{exc.code}] {exc.detail}" + (f" (field: {where})" if where else ""),
-            highlight=False,
-        )
-        for item in exc.extra.get("errors", [])[1:50]:
-            console.print(f"  - {item['message']}", highlight=False)
-        return typer.Exit(exc.exit_code)
-    assert isinstance(exc, DomainError)
-    console.print(
-        f"[red]error[/red] [{exc.code}] {exc}" + (f" (field: {exc.field})" if exc.field else ""),
-        highlight=False,
-    )
-    return typer.Exit(2)
-
-
 def _dump(value: Any) -> str:
     return json.dumps(value, default=lambda v: str(v) if isinstance(v, Decimal) else v.isoformat())
 
@@ -93,7 +74,7 @@ def invoice(
             shown = invoice_out(row, lines)
             full_refs = {ln.id: ln.refs for ln in lines}
     except (MidwayError, DomainError) as exc:
-        raise _fail(exc) from None
+        raise exit_for(exc) from None
     finally:
         db.dispose()
     if as_json:
@@ -155,7 +136,7 @@ def audit(
             )
             shown = audit_out(*audits.get_audit(session, principal, agreement, stored.id))
     except (MidwayError, DomainError) as exc:
-        raise _fail(exc) from None
+        raise exit_for(exc) from None
     except UnicodeDecodeError:
         console.print("[red]error[/red] the file is not UTF-8 text", highlight=False)
         raise typer.Exit(2) from None
@@ -199,7 +180,7 @@ def check_card(
         console.print(f"[red]error[/red] not JSON: {exc}", highlight=False)
         raise typer.Exit(2) from None
     except DomainError as exc:
-        raise _fail(exc) from None
+        raise exit_for(exc) from None
     out.print(f"valid rate card in {card.currency}", highlight=False)
     for charge in card.charges.values():
         prices = ", ".join(

@@ -8,19 +8,18 @@ import json
 import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 from sqlalchemy import select
 
-from midway.core.errors import DomainError
+from midway.clierrors import friendly
 from midway.db import Database, utcnow
 from midway.edi import outbound, service, transport, warehouse
 from midway.edi.models import EdiPartner
 from midway.edi.receiving import Receipt, receive
-from midway.errors import InvalidInput, MidwayError
+from midway.errors import InvalidInput
 from midway.parties import service as parties
 from midway.principal import Principal
 from midway.settings import get_settings
@@ -33,27 +32,6 @@ app.add_typer(outbox_app, name="outbox")
 
 F = TypeVar("F", bound=Callable[..., Any])
 DbUrl = Annotated[str | None, typer.Option("--database-url", help="overrides MIDWAY_DATABASE_URL")]
-
-
-def friendly(func: F) -> F:
-    """Midway errors as one line on standard error and the error's exit code."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except MidwayError as exc:
-            where = exc.extra.get("field")
-            typer.echo(
-                f"error [{exc.code}] {exc.detail}" + (f" (field: {where})" if where else ""),
-                err=True,
-            )
-            raise typer.Exit(exc.exit_code) from None
-        except DomainError as exc:
-            typer.echo(f"error [{exc.code}] {exc}", err=True)
-            raise typer.Exit(2) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 @contextmanager

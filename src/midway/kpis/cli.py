@@ -10,13 +10,13 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from midway.clierrors import friendly
 from midway.sla.cli import (
     AsParty,
     DbUrl,
     acting_party,
     console,
     database,
-    friendly,
     out,
     print_json,
 )

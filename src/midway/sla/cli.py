@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -16,9 +15,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from midway.core.errors import DomainError
+from midway.clierrors import friendly
 from midway.db import Database, utcnow
-from midway.errors import InvalidInput, MidwayError
+from midway.errors import InvalidInput
 from midway.principal import Principal
 from midway.settings import get_settings
 
@@ -31,29 +30,6 @@ AsParty = Annotated[
     str | None,
     typer.Option("--as", help="party id to act as (default: the agreement's merchant)"),
 ]
-
-
-def friendly(func: F) -> F:
-    """Turn Midway errors into one clear line and the error's exit code."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except MidwayError as exc:
-            where = exc.extra.get("field")
-            console.print(
-                f"[red]error[/red] [{exc.code}] {exc.detail}"
-                + (f" (field: {where})" if where else ""),
-                highlight=False,
-            )
-            raise typer.Exit(exc.exit_code) from None
-        except DomainError as exc:
-            where = f" (field: {exc.field})" if exc.field else ""
-            console.print(f"[red]error[/red] [{exc.code}] {exc}{where}", highlight=False)
-            raise typer.Exit(2) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 @contextmanager
