@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 
 from midway.events.models import Event
 from midway.orders.models import Order
+from midway.schemas import StrictModel
 
 
 def count(db, model):
@@ -140,6 +142,88 @@ def test_bad_setup_input_names_the_field(network, url, body, field):
     assert r.json()["field"] == field
 
 
+def _order_line_quantity(network, value):
+    body = network.order("strict-1")
+    body["lines"][0]["quantity"] = value
+    return body
+
+
+def _adjustment_quantity(network, value):
+    return {
+        "facility_code": "KS-CHI",
+        "sku": "CANDLE",
+        "quantity": value,
+        "reason": "found",
+        "merchant_id": network.merchant.id,
+    }
+
+
+def _sku_weight(network, value):
+    return {"name": "Candle", "weight_g": value, "tags": ["home"]}
+
+
+def _endpoint_enabled(network, value):
+    return {"enabled": value}
+
+
+# (who, method, path, body with the value, field at fault, a value that is accepted)
+STRICT_FIELDS = [
+    ("merchant", "POST", "/v1/orders", _order_line_quantity, "body.lines.0.quantity", 2),
+    ("provider", "POST", "/v1/inventory/adjustments", _adjustment_quantity, "body.quantity", 2),
+    ("merchant", "PUT", "/v1/skus/CANDLE", _sku_weight, "body.weight_g", 250),
+    ("merchant", "PATCH", "{hook}", _endpoint_enabled, "body.enabled", False),
+]
+NOT_INTEGERS = ["5", 5.0, True]
+NOT_BOOLEANS = [0, 1, "true"]
+
+
+@pytest.mark.parametrize(
+    ("who", "method", "path", "body", "field", "good", "bad"),
+    [
+        pytest.param(*target, bad, id=f"{target[4]}={json.dumps(bad)}")
+        for target in STRICT_FIELDS
+        for bad in (NOT_BOOLEANS if isinstance(target[5], bool) else NOT_INTEGERS)
+    ],
+)
+def test_body_booleans_and_integers_are_strict(
+    network, db, who, method, path, body, field, good, bad
+):
+    """Only JSON true/false is a boolean and only a JSON integer an integer; anything else is
+    a 422 naming the field, and nothing is written."""
+    r = network.merchant.post(
+        "/v1/webhook-endpoints", json={"url": "https://hooks.example.com/in", "event_types": ["*"]}
+    )
+    assert r.status_code == 201, r.text
+    hook = f"/v1/webhook-endpoints/{r.json()['id']}"
+    actor = getattr(network, who)
+
+    def send(value):
+        return actor.client.request(
+            method, path.format(hook=hook), json=body(network, value), headers=actor.headers
+        )
+
+    def written():
+        return (
+            count(db, Order),
+            count(db, Event),
+            network.merchant.get("/v1/inventory?sku=CANDLE").json(),
+            network.merchant.get("/v1/skus/CANDLE").json(),
+            network.merchant.get(hook).json(),
+        )
+
+    before = written()
+    r = send(bad)
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    problem = r.json()
+    kind = "boolean" if isinstance(good, bool) else "integer"
+    assert (problem["code"], problem["field"]) == ("invalid_input", field)
+    assert problem["detail"] == f"{field}: Input should be a valid {kind}"
+    assert written() == before
+    ok = send(good)
+    assert ok.status_code in (200, 201), ok.text
+
+
 def test_removing_reserved_stock_is_refused(network):
     network.place(lines=[("CANDLE", 8)])
     r = network.provider.post(
@@ -265,3 +349,42 @@ def test_month_fields_document_their_form(client):
         assert re.fullmatch(month["pattern"], "2026-10")
         assert not re.fullmatch(month["pattern"], "2026-13")
         assert not re.fullmatch(month["pattern"], "Oct 2026")
+
+
+def _lax(schema, where):
+    """Where a pydantic core schema takes an int or a bool in lax mode."""
+    if isinstance(schema, dict):
+        if schema.get("type") in ("int", "bool") and not schema.get("strict"):
+            yield where
+        for key, value in schema.items():
+            yield from _lax(value, f"{where}/{key}")
+    elif isinstance(schema, list):
+        for n, value in enumerate(schema):
+            yield from _lax(value, f"{where}/{n}")
+
+
+def test_every_input_model_takes_booleans_and_integers_strictly():
+    importlib.import_module("midway.api_routes")  # every router, so every input model
+    models, todo = [], [StrictModel]
+    while todo:
+        model = todo.pop()
+        models.append(model)
+        todo += model.__subclasses__()
+    assert len(models) > 30
+    lax = [w for m in models for w in _lax(m.__pydantic_core_schema__, m.__qualname__)]
+    assert lax == []
+
+
+def test_strict_fields_keep_their_types_in_the_openapi_document(client):
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    assert schemas["LineIn"]["properties"]["quantity"]["type"] == "integer"
+    assert schemas["SkuBody"]["properties"]["weight_g"]["type"] == "integer"
+    assert schemas["TermsIn"]["properties"]["auto_submit"]["type"] == "boolean"
+    assert schemas["EndpointPatch"]["properties"]["enabled"]["anyOf"] == [
+        {"type": "boolean"},
+        {"type": "null"},
+    ]
+    assert schemas["AuditRowIn"]["properties"]["quantity"]["anyOf"] == [
+        {"type": "string"},
+        {"type": "integer"},
+    ]

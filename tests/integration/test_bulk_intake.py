@@ -3,10 +3,12 @@ bad orders refused alone, and no oversell or duplicate when imports race, on bot
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -427,3 +429,78 @@ def test_a_batch_planned_behind_an_unwritten_one_leaves_it_its_stock(db, make_ac
         )
     assert (balance.on_hand, balance.reserved) == (10, 10)
     assert statuses == {"a-0": "open", "a-1": "open", "a-2": "open", "b-0": "backordered"}
+
+
+def _lines_by_order(db: Database, merchant_id: str) -> dict[str, list[tuple[str, int, Any]]]:
+    with db.transaction(write=False) as session:
+        rows = session.execute(
+            select(Order.external_id, OrderLine.sku, OrderLine.quantity, OrderLine.unit_price)
+            .join(OrderLine, OrderLine.order_id == Order.id)
+            .where(Order.merchant_id == merchant_id)
+            .order_by(Order.external_id, OrderLine.line_no)
+        ).all()
+    lines: dict[str, list[tuple[str, int, Any]]] = {}
+    for external_id, sku, quantity, unit_price in rows:
+        lines.setdefault(external_id, []).append((sku, quantity, unit_price))
+    return lines
+
+
+@pytest.mark.parametrize("quantity", ["2", 2.0, True])
+def test_a_json_lines_import_refuses_a_quantity_that_is_not_an_integer(
+    db, make_actor, tmp_path, quantity
+):
+    network = build_network(make_actor)
+    bad = network.order("j-2", [("CANDLE", 1)])
+    bad["lines"][0]["quantity"] = quantity
+    bodies = [network.order("j-1"), bad, network.order("j-3")]
+    path = tmp_path / "orders.jsonl"
+    path.write_text("".join(json.dumps(b) + "\n" for b in bodies))
+
+    principal = Principal(network.merchant.id, "merchant", "admin")
+    report = bulk.import_orders(db, principal, bulk.read_orders(path))
+
+    assert report.accepted == 2
+    assert [(r.line, r.external_id, r.code, r.field, r.reason) for r in report.rejected] == [
+        (2, "j-2", "invalid_input", "lines.0.quantity", "Input should be a valid integer")
+    ]
+    assert set(_lines_by_order(db, network.merchant.id)) == {"j-1", "j-3"}
+
+
+CSV_HEADER = (
+    "channel,external_id,ship_to_name,ship_to_address1,ship_to_city,ship_to_postal_code,"
+    "ship_to_country,sku,quantity,unit_price\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("cell", "reason"),
+    [
+        ("two", "line 5, column quantity: 'two' is not a whole number"),
+        ("1.5", "line 5, column quantity: '1.5' is not a whole number"),
+        ("", "line 5, column quantity: is empty"),
+    ],
+)
+def test_a_csv_import_reads_quantities_and_names_a_bad_cell(db, make_actor, tmp_path, cell, reason):
+    network = build_network(make_actor)
+    to = "Ada,1 Main St,Austin,78701,US"
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        CSV_HEADER
+        + f"web,c-1,{to},TEE-BLK-M,2,19.90\n"
+        + f"web,c-1,{to},CANDLE, 1 ,\n"
+        + f"web,c-2,{to},MUG-GLD,1,\n"
+        + f"web,c-2,{to},CANDLE,{cell},\n"
+        + f"web,c-3,{to},GIFT-BOX,3,\n"
+    )
+
+    principal = Principal(network.merchant.id, "merchant", "admin")
+    report = bulk.import_orders(db, principal, bulk.read_orders(path))
+
+    assert report.accepted == 2
+    assert [(r.line, r.external_id, r.code, r.field, r.reason) for r in report.rejected] == [
+        (4, "c-2", "invalid_input", "lines.1.quantity", reason)
+    ]
+    assert _lines_by_order(db, network.merchant.id) == {
+        "c-1": [("TEE-BLK-M", 2, Decimal("19.90")), ("CANDLE", 1, None)],
+        "c-3": [("GIFT-BOX", 3, None)],
+    }

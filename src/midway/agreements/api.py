@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from midway.agreements import service
 from midway.agreements.models import Agreement, AgreementVersion
@@ -32,7 +32,7 @@ class TermsIn(StrictModel):
     )
     scope: dict[str, Any] | None = Field(None, description="sku_tags, skus, channels, countries")
     data_sharing: dict[str, Any] | None = None
-    auto_submit: bool = Field(
+    auto_submit: StrictBool = Field(
         True, description="submit new fulfillment orders to the provider automatically"
     )
     sla_terms: list[dict[str, Any]] | None = Field(

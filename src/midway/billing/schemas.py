@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from midway.billing.models import (
     Invoice,
@@ -98,9 +98,9 @@ class AuditRowIn(StrictModel):
     line_id: str
     charge_code: str
     description: str = ""
-    quantity: str | int
-    unit_price: str | int | None = None
-    amount: str | int
+    quantity: str | StrictInt
+    unit_price: str | StrictInt | None = None
+    amount: str | StrictInt
     reference: str = ""
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from midway.api_deps import CurrentPrincipal, Db
 from midway.catalog import service
@@ -19,17 +19,17 @@ class ComponentIn(StrictModel):
     """One component of a kit."""
 
     sku: str
-    quantity: int = Field(1, gt=0)
+    quantity: StrictInt = Field(1, gt=0)
 
 
 class SkuBody(StrictModel):
     """A SKU's description (the code is in the path)."""
 
     name: str = Field(min_length=1, max_length=300)
-    weight_g: int = Field(0, ge=0)
-    length_mm: int = Field(0, ge=0)
-    width_mm: int = Field(0, ge=0)
-    height_mm: int = Field(0, ge=0)
+    weight_g: StrictInt = Field(0, ge=0)
+    length_mm: StrictInt = Field(0, ge=0)
+    width_mm: StrictInt = Field(0, ge=0)
+    height_mm: StrictInt = Field(0, ge=0)
     tags: list[str] = Field(default_factory=list)
     components: list[ComponentIn] | None = None
     packaging_instructions: str | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from midway.schemas import StrictModel
 
@@ -29,7 +29,7 @@ class PartnerIn(StrictModel):
     depositors: dict[str, str] = Field(
         default_factory=dict, description="N1*DE codes of a provider's WMS → merchant ids"
     )
-    enabled: bool = True
+    enabled: StrictBool = True
 
 
 class InventoryAdviceIn(StrictModel):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -41,15 +42,20 @@ SHIP_TO_COLUMNS = (
     "phone",
     "email",
 )
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
 
 
 @dataclass(frozen=True)
 class Record:
-    """One order read from a file, or why it could not be read; ``line`` is where it starts."""
+    """One order read from a file, or why it could not be read; ``line`` is where it starts.
+
+    An ``error`` that comes with ``data`` is a value the reader refused (``field`` names it):
+    the order is refused as invalid input."""
 
     line: int
     data: dict[str, Any] | None
     error: str | None = None
+    field: str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,7 +106,8 @@ def read_jsonl(path: Path) -> Iterator[Record]:
 def read_csv(path: Path) -> Iterator[Record]:
     """One row per order line; consecutive rows with the same channel and external_id form
     one order. Columns: channel, external_id, ship_to_<field>, sku, quantity, unit_price,
-    currency."""
+    currency. A quantity that is not a whole number refuses its order, naming the line and
+    the column."""
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
         needed = {"channel", "external_id", "sku", "quantity"}
@@ -110,12 +117,15 @@ def read_csv(path: Path) -> Iterator[Record]:
             return
         current: dict[str, Any] | None = None
         start = 0
+        problem: str | None = None
+        where: str | None = None
         for row in reader:
             key = (row.get("channel"), row.get("external_id"))
             if current is None or (current["channel"], current["external_id"]) != key:
                 if current is not None:
-                    yield Record(start, current)
+                    yield Record(start, current, problem, where)
                 start = reader.line_num
+                problem = where = None
                 current = {
                     "channel": row.get("channel") or "",
                     "external_id": row.get("external_id") or "",
@@ -128,12 +138,21 @@ def read_csv(path: Path) -> Iterator[Record]:
                 }
                 if row.get("currency"):
                     current["currency"] = row["currency"]
-            line: dict[str, Any] = {"sku": row.get("sku") or "", "quantity": row.get("quantity")}
+            cell = (row.get("quantity") or "").strip()
+            if _WHOLE_NUMBER.fullmatch(cell):
+                quantity: int | str = int(cell)
+            else:
+                quantity = cell
+                if problem is None:
+                    what = f"{cell!r} is not a whole number" if cell else "is empty"
+                    problem = f"line {reader.line_num}, column quantity: {what}"
+                    where = f"lines.{len(current['lines'])}.quantity"
+            line: dict[str, Any] = {"sku": row.get("sku") or "", "quantity": quantity}
             if row.get("unit_price"):
                 line["unit_price"] = row["unit_price"]
             current["lines"].append(line)
         if current is not None:
-            yield Record(start, current)
+            yield Record(start, current, problem, where)
 
 
 def read_orders(path: Path) -> Iterator[Record]:
@@ -346,6 +365,17 @@ def _parse(records: list[Record]) -> _Chunk:
         if record.data is None:
             refused.append(
                 Rejection(record.line, None, "unreadable", None, record.error or "unreadable")
+            )
+            continue
+        if record.error is not None:
+            refused.append(
+                Rejection(
+                    record.line,
+                    _external_id(record),
+                    "invalid_input",
+                    record.field,
+                    record.error,
+                )
             )
             continue
         try:

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from midway.schemas import StrictModel
 
@@ -83,7 +83,7 @@ class ShipmentLineIn(StrictModel):
     """Units of one SKU in the parcel."""
 
     sku: str
-    quantity: int = Field(gt=0)
+    quantity: StrictInt = Field(gt=0)
 
 
 class ShipmentIn(StrictModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from midway.schemas import StrictModel
 
@@ -13,7 +13,7 @@ class ExpectedLineIn(StrictModel):
     """Units of a SKU announced."""
 
     sku: str
-    quantity: int = Field(gt=0)
+    quantity: StrictInt = Field(gt=0)
 
 
 class InboundIn(StrictModel):
@@ -36,8 +36,8 @@ class ReceivedLineIn(StrictModel):
     """What was counted for a SKU."""
 
     sku: str
-    received: int = Field(ge=0)
-    damaged: int = Field(0, ge=0)
+    received: StrictInt = Field(ge=0)
+    damaged: StrictInt = Field(0, ge=0)
 
 
 class ReceiptIn(StrictModel):

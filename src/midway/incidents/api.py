@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 from sqlalchemy.orm import Session
 
 from midway.api_deps import CurrentPrincipal, Db
@@ -39,7 +39,7 @@ class ResolutionIn(StrictModel):
     """How the incident ended."""
 
     resolution: str = Field(min_length=1, max_length=4000)
-    confirmed: bool = Field(description="the exception really happened")
+    confirmed: StrictBool = Field(description="the exception really happened")
 
 
 class MessageOut(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from midway.api_deps import CurrentPrincipal, Db
 from midway.inventory import service
@@ -19,7 +19,7 @@ class AdjustmentIn(StrictModel):
 
     facility_code: str
     sku: str
-    quantity: int = Field(description="signed: positive adds, negative removes")
+    quantity: StrictInt = Field(description="signed: positive adds, negative removes")
     reason: str = Field(
         min_length=1, max_length=64, description="e.g. cycle_count, damaged, found, receipt"
     )

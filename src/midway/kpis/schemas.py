@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from midway.schemas import StrictModel
 
@@ -12,7 +12,7 @@ from midway.schemas import StrictModel
 class RatingIn(StrictModel):
     """The customer's rating of delivery and packaging, 1 (bad) to 5 (good)."""
 
-    score: int = Field(ge=1, le=5)
+    score: StrictInt = Field(ge=1, le=5)
     rated_at: datetime | None = Field(None, description="when the customer rated; default now")
 
 

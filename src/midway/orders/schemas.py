@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from midway.fulfillment.schemas import FulfillmentOrderOut
 from midway.orders import service
@@ -32,7 +32,7 @@ class LineIn(StrictModel):
     """An ordered SKU."""
 
     sku: str = Field(min_length=1)
-    quantity: int = Field(gt=0)
+    quantity: StrictInt = Field(gt=0)
     unit_price: Decimal | None = Field(None, ge=0)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 from sqlalchemy.orm import Session
 
 from midway.api_deps import CurrentPrincipal, Db
@@ -20,7 +20,7 @@ class ReturnLineIn(StrictModel):
     """Units of a SKU to authorize."""
 
     sku: str
-    quantity: int = Field(gt=0)
+    quantity: StrictInt = Field(gt=0)
 
 
 class ReturnIn(StrictModel):
@@ -37,7 +37,7 @@ class OutcomeIn(StrictModel):
     """Per SKU: units received, condition, or disposition (depending on the step)."""
 
     sku: str
-    quantity: int = Field(0, ge=0)
+    quantity: StrictInt = Field(0, ge=0)
     condition: str | None = None
     disposition: str | None = None
 

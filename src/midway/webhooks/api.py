@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from midway.api_deps import CurrentPrincipal, Db, choice
 from midway.schemas import PROBLEM_RESPONSES, StrictModel
@@ -29,7 +29,7 @@ class EndpointPatch(StrictModel):
 
     url: str | None = None
     event_types: list[str] | None = Field(None, description=_TYPES_HELP)
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
 
 
 class EndpointOut(BaseModel):
