@@ -388,3 +388,26 @@ def test_strict_fields_keep_their_types_in_the_openapi_document(client):
         {"type": "string"},
         {"type": "integer"},
     ]
+
+
+@pytest.mark.parametrize(
+    ("field", "good", "bad"),
+    [
+        ("cutoff_local_time", "14:00", "24:00"),
+        ("code", "KS-CHI.2", "-KS"),
+    ],
+)
+def test_facility_fields_document_the_form_the_service_checks(network, client, field, good, bad):
+    """The OpenAPI pattern of a facility field accepts what the service accepts and refuses
+    what it refuses, and the kinds listed are the ones a merchant may create."""
+    facility = client.get("/openapi.json").json()["components"]["schemas"]["FacilityIn"]
+    pattern = facility["properties"][field]["pattern"]
+    assert re.fullmatch(pattern, good) and not re.fullmatch(pattern, bad)
+    body = {"code": "NEW-1", "name": "New", "country": "US", "timezone": "America/Chicago"}
+    assert network.merchant.post("/v1/facilities", json=body | {field: bad}).status_code == 422
+    assert network.merchant.post("/v1/facilities", json=body | {field: good}).status_code == 201
+    for kind in facility["properties"]["kind"]["enum"]:
+        r = network.merchant.post(
+            "/v1/facilities", json=body | {"code": f"{field[:3]}-{kind}", "kind": kind}
+        )
+        assert r.status_code == 201, r.text

@@ -18,13 +18,26 @@ router = APIRouter(tags=["facilities"], responses=PROBLEM_RESPONSES)
 class FacilityIn(StrictModel):
     """A facility the caller runs."""
 
-    code: str = Field(min_length=1, max_length=40)
+    code: str = Field(
+        min_length=1, max_length=40, json_schema_extra={"pattern": service.CODE_PATTERN}
+    )
     name: str = Field(min_length=1, max_length=200)
-    country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2")
-    timezone: str = Field(description="IANA time zone, e.g. America/Chicago")
-    cutoff_local_time: str = Field("14:00", description="daily order cut-off, HH:MM local")
+    country: str = Field(
+        min_length=2, max_length=2, description="ISO 3166-1 alpha-2", examples=["US"]
+    )
+    timezone: str = Field(
+        description="IANA time zone, e.g. America/Chicago", examples=["America/Chicago"]
+    )
+    cutoff_local_time: str = Field(
+        "14:00",
+        description="daily order cut-off, HH:MM local (24 h)",
+        json_schema_extra={"pattern": service.CUTOFF_PATTERN},
+    )
     kind: str | None = Field(
-        None, description="warehouse | stockroom | packing_studio | returns_centre (merchant sites)"
+        None,
+        description="a merchant's sites may be of any kind (default stockroom); a provider's "
+        "are warehouses",
+        json_schema_extra={"enum": list(service.MERCHANT_KINDS)},
     )
     cost_per_package: Decimal = Decimal("3.00")
     cost_per_unit: Decimal = Decimal("0.40")

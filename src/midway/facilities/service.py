@@ -22,8 +22,10 @@ from midway.principal import Principal
 
 PROVIDER_KINDS = ("warehouse",)
 MERCHANT_KINDS = ("stockroom", "packing_studio", "returns_centre", "warehouse")
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
-_CUTOFF = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$"
+_CODE = re.compile(CODE_PATTERN)
+CUTOFF_PATTERN = r"^([01]\d|2[0-3]):([0-5]\d)$"
+_CUTOFF = re.compile(CUTOFF_PATTERN)
 
 
 @dataclass(frozen=True)
