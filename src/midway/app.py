@@ -20,7 +20,7 @@ from starlette.routing import Match
 from midway import __version__, heap
 from midway.core.errors import DomainError
 from midway.db import Database, as_busy
-from midway.errors import MidwayError
+from midway.errors import MidwayError, field_path
 from midway.fulfillment.group import GroupPlacer
 from midway.settings import Settings, get_settings
 
@@ -57,14 +57,6 @@ def domain_problem(exc: DomainError) -> tuple[int, dict[str, Any]]:
     return status, body
 
 
-def _field_path(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc]
-    if parts and parts[0] in ("body", "query", "path", "header"):
-        head, rest = parts[0], parts[1:]
-        return head + ("." + ".".join(rest) if rest else "")
-    return ".".join(parts)
-
-
 def _allowed_methods(request: Request) -> str:
     """Every method the request's path answers to, for a 405's Allow header (HTTP requires
     it; Starlette names only those of the first route matching the path, and a path such as
@@ -96,7 +88,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
             {
-                "field": _field_path(tuple(e.get("loc", ()))),
+                # A JSON syntax error's location ends with a character offset, not a field.
+                "field": "body"
+                if e.get("type") == "json_invalid"
+                else field_path(e.get("loc", ())),
                 "message": e.get("msg", ""),
                 "type": e.get("type", ""),
             }

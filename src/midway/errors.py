@@ -16,6 +16,7 @@ it into RFC 9457 problem+json (HTTP) or one line and an exit code (CLI)::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -125,3 +126,22 @@ class Busy(MidwayError):
     status = 503
     exit_code = 75  # EX_TEMPFAIL
     title = "Database busy"
+
+
+def field_path(loc: Sequence[str | int]) -> str:
+    """The path of a field as every Midway error names it: ``lines[1].sku``,
+    ``ship_to.country``, ``header.Idempotency-Key``.
+
+    ``loc`` is a validation error's location (pydantic's, with FastAPI's leading ``body``,
+    ``query`` or ``path``, which are dropped; a header keeps ``header``)."""
+    parts = list(loc)
+    head = ""
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        head = str(parts.pop(0))
+    text = "header" if head == "header" else ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or head

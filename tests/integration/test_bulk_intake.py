@@ -461,7 +461,7 @@ def test_a_json_lines_import_refuses_a_quantity_that_is_not_an_integer(
 
     assert report.accepted == 2
     assert [(r.line, r.external_id, r.code, r.field, r.reason) for r in report.rejected] == [
-        (2, "j-2", "invalid_input", "lines.0.quantity", "Input should be a valid integer")
+        (2, "j-2", "invalid_input", "lines[0].quantity", "Input should be a valid integer")
     ]
     assert set(_lines_by_order(db, network.merchant.id)) == {"j-1", "j-3"}
 
@@ -498,7 +498,7 @@ def test_a_csv_import_reads_quantities_and_names_a_bad_cell(db, make_actor, tmp_
 
     assert report.accepted == 2
     assert [(r.line, r.external_id, r.code, r.field, r.reason) for r in report.rejected] == [
-        (4, "c-2", "invalid_input", "lines.1.quantity", reason)
+        (4, "c-2", "invalid_input", "lines[1].quantity", reason)
     ]
     assert _lines_by_order(db, network.merchant.id) == {
         "c-1": [("TEE-BLK-M", 2, Decimal("19.90")), ("CANDLE", 1, None)],

@@ -142,7 +142,7 @@ def test_imports_report_bad_rows_by_line(url, tmp_path):
     assert set(rejected) == {2, 3, 4, 5}
     assert rejected[2]["code"] == "unreadable"
     assert rejected[3]["code"] == "unknown_sku" and rejected[3]["field"] == "lines[0].sku"
-    assert rejected[4]["field"] == "lines.0.quantity"
+    assert rejected[4]["field"] == "lines[0].quantity"
     assert rejected[5]["code"] == "duplicate_order"
 
     csv_file = tmp_path / "orders.csv"

@@ -524,7 +524,7 @@ def test_endpoint_lifecycle_and_secret_rotation(db, api, make_actor, receiver):
         ({"url": "http://127.0.0.1/x", "event_types": []}, "event_types"),
         ({"url": "http://127.0.0.1/x", "event_types": ["Task.Created"]}, "event_types.0"),
         ({"url": "http://127.0.0.1/x", "event_types": ["*", "task*"]}, "event_types.1"),
-        ({"url": "http://127.0.0.1/x", "event_types": ["*"], "secret": "mine"}, "body.secret"),
+        ({"url": "http://127.0.0.1/x", "event_types": ["*"], "secret": "mine"}, "secret"),
     ],
 )
 def test_invalid_endpoints_are_rejected(api, make_actor, body, field):

@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from midway import heap
 from midway.db import Database, Transaction
+from midway.errors import field_path
 from midway.fulfillment import batch, intake
 from midway.orders.models import Order
 from midway.orders.schemas import OrderIn
@@ -146,7 +147,7 @@ def read_csv(path: Path) -> Iterator[Record]:
                 if problem is None:
                     what = f"{cell!r} is not a whole number" if cell else "is empty"
                     problem = f"line {reader.line_num}, column quantity: {what}"
-                    where = f"lines.{len(current['lines'])}.quantity"
+                    where = f"lines[{len(current['lines'])}].quantity"
             line: dict[str, Any] = {"sku": row.get("sku") or "", "quantity": quantity}
             if row.get("unit_price"):
                 line["unit_price"] = row["unit_price"]
@@ -162,7 +163,7 @@ def read_orders(path: Path) -> Iterator[Record]:
 
 def _first_error(exc: ValidationError) -> tuple[str, str]:
     err = exc.errors()[0]
-    return ".".join(str(p) for p in err["loc"]), err["msg"]
+    return field_path(err["loc"]), err["msg"]
 
 
 def import_orders(
