@@ -311,7 +311,11 @@ def list_orders(
             raise InvalidInput(
                 "after must be the id of an order in the previous page", field="after"
             )
-        query = query.where(Order.created_at <= anchor.created_at, Order.id != anchor.id)
+        # Orders placed together share their creation time: within it, ids decide.
+        query = query.where(
+            (Order.created_at < anchor.created_at)
+            | ((Order.created_at == anchor.created_at) & (Order.id < anchor.id))
+        )
     return list(session.scalars(query))
 
 

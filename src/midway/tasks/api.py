@@ -40,9 +40,12 @@ def list_tasks(
     mine: bool = False,
     status: str | None = choice(service.STATUSES, "the task's status"),
     fulfillment_order_id: str | None = None,
+    after: str | None = Query(None, description="the last task of the previous page"),
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[TaskOut]:
-    """Tasks the caller may see; ``mine=true`` for the caller's own work."""
+    """Tasks the caller may see, the soonest due first (those without a due time last);
+    ``mine=true`` for the caller's own work. Pass the last id of a page as ``after`` for the
+    next."""
     with db.transaction(write=False) as session:
         return [
             TaskOut.model_validate(t, from_attributes=True)
@@ -53,6 +56,7 @@ def list_tasks(
                 status=status,
                 fulfillment_order_id=fulfillment_order_id,
                 limit=limit,
+                after=after,
             )
         ]
 

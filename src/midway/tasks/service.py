@@ -155,11 +155,31 @@ def list_tasks(
     status: str | None,
     fulfillment_order_id: str | None,
     limit: int = 100,
+    after: str | None = None,
 ) -> list[Task]:
-    """Tasks the caller may see (its own when ``mine``)."""
+    """A page of the tasks the caller may see (its own when ``mine``), the soonest due first
+    and those without a due time last; ``after`` is the last task of the previous page."""
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", field="status")
-    query = select(Task).where(_visible(principal)).order_by(Task.due_at, Task.id).limit(limit)  # type: ignore[arg-type]
+    undated = Task.due_at.is_(None)
+    query = (
+        select(Task)
+        .where(_visible(principal))  # type: ignore[arg-type]
+        .order_by(undated, Task.due_at, Task.id)
+        .limit(limit)
+    )
+    if after:
+        anchor = session.scalar(select(Task).where(Task.id == after, _visible(principal)))  # type: ignore[arg-type]
+        if anchor is None:
+            raise InvalidInput("after must be the id of a task you can see", field="after")
+        if anchor.due_at is None:
+            query = query.where(undated, Task.id > anchor.id)
+        else:
+            query = query.where(
+                undated
+                | (Task.due_at > anchor.due_at)
+                | ((Task.due_at == anchor.due_at) & (Task.id > anchor.id))
+            )
     if mine:
         query = query.where(Task.owner_party_id == principal.party_id)
     if status:
