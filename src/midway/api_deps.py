@@ -81,6 +81,11 @@ WriteSession = Annotated[Session, Depends(write_session)]
 ReadSession = Annotated[Session, Depends(read_session)]
 
 
+def page_after() -> Any:
+    """The ``after`` parameter of a paged list: the id of the previous page's last item."""
+    return Query(None, description="the id of the previous page's last item: the next page")
+
+
 def choice(values: Sequence[str], description: str) -> Any:
     """An optional query filter whose allowed values the OpenAPI document lists (``enum``).
     The service still checks the value, so a wrong one is a 422 naming the parameter."""

@@ -7,11 +7,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import update
 
 from midway.db import Database
+from midway.inbound.models import InboundShipment
+from midway.incidents.models import Incident
 from midway.orders.models import Order
+from midway.returns.models import ReturnAuthorization
+from midway.sla import engine as sla_engine
+from midway.sla.models import SlaClock
 from midway.tasks.models import Task
+from midway.webhooks import service as webhooks
+from midway.webhooks.models import WebhookDelivery
 
 
 def _pages(actor: Any, url: str, limit: int) -> list[list[str]]:
@@ -65,3 +73,92 @@ def test_a_task_cursor_must_be_a_task_the_caller_sees(network: Any, make_actor: 
         r = actor.get(f"/v1/tasks?after={after}")
         assert r.status_code == 422, r.text
         assert (r.json()["code"], r.json()["field"]) == ("invalid_input", "after")
+
+
+def _inbound(network: Any, n: int) -> None:
+    body = {"facility_code": "KS-CHI", "reference": f"ASN-{n}"}
+    r = network.merchant.post(
+        "/v1/inbound-shipments", json=body | {"lines": [{"sku": "CANDLE", "quantity": 1}]}
+    )
+    assert r.status_code == 201, r.text
+
+
+def _return(network: Any, n: int) -> None:
+    body = {"facility_code": "KS-CHI", "rma_number": f"RMA-{n}", "reason": "too small"}
+    r = network.merchant.post(
+        "/v1/returns", json=body | {"lines": [{"sku": "CANDLE", "quantity": 1}]}
+    )
+    assert r.status_code == 201, r.text
+
+
+def _incident(network: Any, n: int) -> None:
+    fo = network.place(f"inc-{n}", lines=[("CANDLE", 1)])["fulfillment_orders"][0]
+    body = {"kind": "mis_pick", "summary": "wrong item", "fulfillment_order_id": fo["id"]}
+    r = network.merchant.post("/v1/incidents", json=body)
+    assert r.status_code == 201, r.text
+
+
+def _deliveries(network: Any, db: Database) -> str:
+    r = network.merchant.post(
+        "/v1/webhook-endpoints", json={"url": "https://hooks.example.com/in", "event_types": ["*"]}
+    )
+    assert r.status_code == 201, r.text
+    for n in range(3):
+        network.place(f"hook-{n}", lines=[("CANDLE", 1)])
+    with db.transaction() as session:
+        assert webhooks.dispatch(session) > 7
+    return f"/v1/webhook-endpoints/{r.json()['id']}/deliveries?status=pending"
+
+
+def _clocks(network: Any, db: Database) -> str:
+    for n in range(8):
+        network.place(f"clock-{n}", lines=[("CANDLE", 1)])
+    with db.transaction() as session:
+        assert sla_engine.process_events(session) > 0
+    return "/v1/sla/clocks?kind=on_time_ship"
+
+
+MADE_BY_API = [
+    ("/v1/inbound-shipments?status=expected", _inbound, InboundShipment, "created_at"),
+    ("/v1/returns?status=authorized", _return, ReturnAuthorization, "created_at"),
+    ("/v1/incidents?status=open", _incident, Incident, "opened_at"),
+]
+
+
+@pytest.mark.parametrize(("url", "make", "model", "column"), MADE_BY_API)
+def test_lists_made_at_one_instant_page_newest_first_each_once(
+    network: Any, db: Database, url: str, make: Any, model: Any, column: str
+) -> None:
+    network.stock("CANDLE", 100)
+    for n in range(7):
+        make(network, n)
+    with db.transaction() as session:
+        session.execute(update(model).values({column: datetime(2026, 11, 2, 9, tzinfo=UTC)}))
+    _pages_newest_first(network.merchant, url, count=7)
+
+
+@pytest.mark.parametrize("made", [_deliveries, _clocks])
+def test_deliveries_and_clocks_page_newest_first_each_once(
+    network: Any, db: Database, made: Any
+) -> None:
+    network.stock("CANDLE", 100)
+    url = made(network, db)
+    model, column = (
+        (WebhookDelivery, "created_at") if made is _deliveries else (SlaClock, "deadline")
+    )
+    with db.transaction() as session:
+        session.execute(update(model).values({column: datetime(2026, 11, 2, 9, tzinfo=UTC)}))
+    count = len(network.merchant.get(url + "&limit=500").json())
+    assert count > 7
+    _pages_newest_first(network.merchant, url, count=count)
+
+
+def _pages_newest_first(actor: Any, url: str, count: int) -> None:
+    whole = [item["id"] for item in actor.get(url + "&limit=500").json()]
+    assert len(whole) == count
+    assert whole == sorted(whole, reverse=True)  # one instant: ids decide, newest first
+    pages = _pages(actor, url, limit=3)
+    assert [item for page in pages for item in page] == whole
+    r = actor.get(url + "&after=nope_0")
+    assert r.status_code == 422, r.text
+    assert (r.json()["code"], r.json()["field"]) == ("invalid_input", "after")

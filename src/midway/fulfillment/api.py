@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from midway.api_deps import CurrentPrincipal, Db, choice
+from midway.api_deps import CurrentPrincipal, Db, choice, page_after
 from midway.core import fulfillment as fo_states
 from midway.core.fulfillment import Action
 from midway.fulfillment import service
@@ -37,7 +37,7 @@ def list_fulfillment_orders(
     ),
     order_id: str | None = None,
     facility_code: str | None = None,
-    after: str | None = None,
+    after: str | None = page_after(),
     limit: int = Query(100, ge=1, le=500),
 ) -> list[FulfillmentOrderOut]:
     """Fulfillment orders the caller may see (a provider: those assigned to its facilities)."""

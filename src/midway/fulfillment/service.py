@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from midway import paging
 from midway.agreements import service as agreements
 from midway.core.fulfillment import (
     HOLD_REASONS,
@@ -131,20 +132,11 @@ def list_fulfillment_orders(
             Facility.code == facility_code
         )
     if after:
-        anchor = session.scalar(
-            select(FulfillmentOrder).where(FulfillmentOrder.id == after, _visible(principal))
-        )
-        if anchor is None:
-            raise InvalidInput(
-                "after must be the id of a fulfillment order you can see", field="after"
-            )
-        query = query.where(
-            (FulfillmentOrder.created_at > anchor.created_at)
-            | (
-                (FulfillmentOrder.created_at == anchor.created_at)
-                & (FulfillmentOrder.id > anchor.id)
-            )
-        )
+        key = (FulfillmentOrder.created_at, FulfillmentOrder.id)
+        anchor = session.execute(
+            select(*key).where(FulfillmentOrder.id == after, _visible(principal))
+        ).first()
+        query = paging.after(query, key, anchor, what="a fulfillment order")
     return list(session.scalars(query))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
-from midway.api_deps import CurrentPrincipal, Db
+from midway.api_deps import CurrentPrincipal, Db, page_after
 from midway.inbound import service
 from midway.inbound.models import InboundShipment
 from midway.inbound.schemas import ArrivalIn, InboundIn, InboundLineOut, InboundOut, ReceiptIn
@@ -73,13 +73,16 @@ def list_inbound(
     principal: CurrentPrincipal,
     db: Db,
     status: str | None = None,
+    after: str | None = page_after(),
     limit: int = Query(100, ge=1, le=500),
 ) -> list[InboundOut]:
-    """Inbound shipments the caller may see."""
+    """Inbound shipments the caller may see, newest first."""
     with db.transaction(write=False) as session:
         return [
             out(session, s)
-            for s in service.list_inbound(session, principal, status=status, limit=limit)
+            for s in service.list_inbound(
+                session, principal, status=status, limit=limit, after=after
+            )
         ]
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from midway import paging
 from midway.agreements import service as agreements
 from midway.catalog import service as catalog
 from midway.db import new_id, utcnow
@@ -156,15 +157,24 @@ def lines_of(session: Session, inbound_id: str) -> list[InboundLine]:
 
 
 def list_inbound(
-    session: Session, principal: Principal, *, status: str | None, limit: int
+    session: Session,
+    principal: Principal,
+    *,
+    status: str | None,
+    limit: int,
+    after: str | None = None,
 ) -> list[InboundShipment]:
-    """Inbound shipments the caller may see, newest first."""
-    query = (
-        select(InboundShipment)
-        .where(_visible(principal))
-        .order_by(InboundShipment.created_at.desc())
-        .limit(limit)
-    )
+    """A page of the inbound shipments the caller may see, newest first; ``after`` is the
+    last shipment of the previous page."""
+    key = (InboundShipment.created_at, InboundShipment.id)
+    query = paging.sorted_by(
+        select(InboundShipment).where(_visible(principal)), key, newest_first=True
+    ).limit(limit)
+    if after is not None:
+        anchor = session.execute(
+            select(*key).where(InboundShipment.id == after, _visible(principal))
+        ).first()
+        query = paging.after(query, key, anchor, newest_first=True, what="an inbound shipment")
     if status:
         query = query.where(InboundShipment.status == status)
     return list(session.scalars(query))

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field, StrictBool
 from sqlalchemy.orm import Session
 
-from midway.api_deps import CurrentPrincipal, Db
+from midway.api_deps import CurrentPrincipal, Db, page_after
 from midway.incidents import service
 from midway.incidents.models import Incident
 from midway.schemas import PROBLEM_RESPONSES, StrictModel
@@ -105,14 +105,15 @@ def list_incidents(
     db: Db,
     status: str | None = None,
     mine: bool = False,
+    after: str | None = page_after(),
     limit: int = Query(100, ge=1, le=500),
 ) -> list[IncidentOut]:
-    """Incidents the caller is a party to."""
+    """Incidents the caller is a party to, newest first."""
     with db.transaction(write=False) as session:
         return [
             out(session, i)
             for i in service.list_incidents(
-                session, principal, status=status, mine=mine, limit=limit
+                session, principal, status=status, mine=mine, limit=limit, after=after
             )
         ]
 

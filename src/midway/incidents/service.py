@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from midway import paging
 from midway.agreements import service as agreements
 from midway.core.matrix import EXCEPTION_KINDS, Context, Decision, resolve
 from midway.core.templates import template
@@ -139,12 +140,24 @@ def get(
 
 
 def list_incidents(
-    session: Session, principal: Principal, *, status: str | None, mine: bool, limit: int
+    session: Session,
+    principal: Principal,
+    *,
+    status: str | None,
+    mine: bool,
+    limit: int,
+    after: str | None = None,
 ) -> list[Incident]:
-    """Incidents the caller is a party to (``mine``: those it owns), newest first."""
-    query = (
-        select(Incident).where(_visible(principal)).order_by(Incident.opened_at.desc()).limit(limit)
-    )
+    """A page of the incidents the caller is a party to (``mine``: those it owns), newest
+    first; ``after`` is the last incident of the previous page."""
+    key = (Incident.opened_at, Incident.id)
+    query = paging.sorted_by(select(Incident).where(_visible(principal)), key, newest_first=True)
+    query = query.limit(limit)
+    if after is not None:
+        anchor = session.execute(
+            select(*key).where(Incident.id == after, _visible(principal))
+        ).first()
+        query = paging.after(query, key, anchor, newest_first=True, what="an incident")
     if status:
         query = query.where(Incident.status == status)
     if mine:

@@ -9,7 +9,7 @@ import orjson
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse, Response
 
-from midway.api_deps import CurrentPrincipal, Db, Placer, choice
+from midway.api_deps import CurrentPrincipal, Db, Placer, choice, page_after
 from midway.errors import Conflict
 from midway.fulfillment import intake
 from midway.fulfillment import service as fulfillment
@@ -100,7 +100,7 @@ def list_orders(
     db: Db,
     status: str | None = choice(service.STATUSES, "the order's status"),
     channel: str | None = None,
-    after: str | None = None,
+    after: str | None = page_after(),
     limit: int = Query(50, ge=1, le=200),
 ) -> list[OrderOut]:
     """A page of the caller's orders, newest first."""

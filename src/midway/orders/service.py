@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from midway import reads
+from midway import paging, reads
 from midway.catalog import service as catalog
 from midway.db import new_id, one_of, per_dialect, utcnow
 from midway.errors import Conflict, InvalidInput, NotFound
@@ -295,27 +295,16 @@ def list_orders(
     principal.require_kind("merchant", "list orders")
     if status and status not in STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", field="status")
-    query = (
-        select(Order)
-        .where(Order.merchant_id == principal.party_id)
-        .order_by(Order.created_at.desc(), Order.id.desc())
-        .limit(limit)
-    )
+    key = (Order.created_at, Order.id)
+    mine = Order.merchant_id == principal.party_id
+    query = paging.sorted_by(select(Order).where(mine), key, newest_first=True).limit(limit)
     if status:
         query = query.where(Order.status == status)
     if channel:
         query = query.where(Order.channel == channel)
     if after:
-        anchor = session.get(Order, after)
-        if anchor is None or anchor.merchant_id != principal.party_id:
-            raise InvalidInput(
-                "after must be the id of an order in the previous page", field="after"
-            )
-        # Orders placed together share their creation time: within it, ids decide.
-        query = query.where(
-            (Order.created_at < anchor.created_at)
-            | ((Order.created_at == anchor.created_at) & (Order.id < anchor.id))
-        )
+        anchor = session.execute(select(*key).where(Order.id == after, mine)).first()
+        query = paging.after(query, key, anchor, newest_first=True, what="an order")
     return list(session.scalars(query))
 
 

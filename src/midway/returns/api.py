@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field, StrictInt
 from sqlalchemy.orm import Session
 
-from midway.api_deps import CurrentPrincipal, Db
+from midway.api_deps import CurrentPrincipal, Db, page_after
 from midway.returns import service
 from midway.returns.models import ReturnAuthorization
 from midway.schemas import PROBLEM_RESPONSES, StrictModel
@@ -127,13 +127,16 @@ def list_returns(
     principal: CurrentPrincipal,
     db: Db,
     status: str | None = None,
+    after: str | None = page_after(),
     limit: int = Query(100, ge=1, le=500),
 ) -> list[ReturnOut]:
-    """Returns the caller may see."""
+    """Returns the caller may see, newest first."""
     with db.transaction(write=False) as session:
         return [
             out(session, r)
-            for r in service.list_returns(session, principal, status=status, limit=limit)
+            for r in service.list_returns(
+                session, principal, status=status, limit=limit, after=after
+            )
         ]
 
 

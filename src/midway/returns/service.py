@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from midway import paging
 from midway.agreements import service as agreements
 from midway.catalog import service as catalog
 from midway.core.matrix import Context, resolve
@@ -157,15 +158,24 @@ def lines_of(session: Session, return_id: str) -> list[ReturnLine]:
 
 
 def list_returns(
-    session: Session, principal: Principal, *, status: str | None, limit: int
+    session: Session,
+    principal: Principal,
+    *,
+    status: str | None,
+    limit: int,
+    after: str | None = None,
 ) -> list[ReturnAuthorization]:
-    """Returns the caller may see, newest first."""
-    query = (
-        select(ReturnAuthorization)
-        .where(_visible(principal))
-        .order_by(ReturnAuthorization.created_at.desc())
-        .limit(limit)
-    )
+    """A page of the returns the caller may see, newest first; ``after`` is the last return
+    of the previous page."""
+    key = (ReturnAuthorization.created_at, ReturnAuthorization.id)
+    query = paging.sorted_by(
+        select(ReturnAuthorization).where(_visible(principal)), key, newest_first=True
+    ).limit(limit)
+    if after is not None:
+        anchor = session.execute(
+            select(*key).where(ReturnAuthorization.id == after, _visible(principal))
+        ).first()
+        query = paging.after(query, key, anchor, newest_first=True, what="a return")
     if status:
         query = query.where(ReturnAuthorization.status == status)
     return list(session.scalars(query))

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from midway.api_deps import CurrentPrincipal, Db, choice
+from midway.api_deps import CurrentPrincipal, Db, choice, page_after
 from midway.schemas import MONTH, PROBLEM_RESPONSES
 from midway.sla import calendars, scorecard, service
 from midway.sla.schemas import CalendarOut, ClockOut, ClosureIn, ClosureOut, TermsOut
@@ -32,6 +32,7 @@ def list_clocks(
     status: str | None = choice(service.CLOCK_STATUSES, "the clock's status"),
     kind: str | None = None,
     subject_id: str | None = None,
+    after: str | None = page_after(),
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[ClockOut]:
     """SLA clocks of the caller's agreements, filtered by status (running, met, breached, void)
@@ -45,6 +46,7 @@ def list_clocks(
             kind=kind,
             subject_id=subject_id,
             limit=limit,
+            after=after,
         )
         return [ClockOut.model_validate(c, from_attributes=True) for c in clocks]
 

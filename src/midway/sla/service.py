@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from midway import paging
 from midway.agreements import service as agreements
 from midway.core.sla_terms import sla_terms_to_list
 from midway.db import utcnow
@@ -107,8 +108,10 @@ def list_clocks(
     kind: str | None = None,
     subject_id: str | None = None,
     limit: int = 100,
+    after: str | None = None,
 ) -> list[SlaClock]:
-    """Clocks the caller is a party to, newest deadline first."""
+    """A page of the clocks the caller is a party to, newest deadline first; ``after`` is the
+    last clock of the previous page."""
     if status is not None and status not in CLOCK_STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(CLOCK_STATUSES)}", field="status")
     if kind is not None and kind not in CLOCK_KINDS:
@@ -120,7 +123,11 @@ def list_clocks(
         if principal.is_merchant
         else SlaClock.provider_id == principal.party_id
     )
-    query = select(SlaClock).where(party).order_by(SlaClock.deadline.desc()).limit(limit)
+    key = (SlaClock.deadline, SlaClock.id)
+    query = paging.sorted_by(select(SlaClock).where(party), key, newest_first=True).limit(limit)
+    if after is not None:
+        anchor = session.execute(select(*key).where(SlaClock.id == after, party)).first()
+        query = paging.after(query, key, anchor, newest_first=True, what="a clock")
     if agreement_id is not None:
         agreements.get(session, principal, agreement_id)
         query = query.where(SlaClock.agreement_id == agreement_id)

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from midway.api_deps import CurrentPrincipal, Db, choice
+from midway.api_deps import CurrentPrincipal, Db, choice, page_after
 from midway.events.service import emit
 from midway.schemas import PROBLEM_RESPONSES
 from midway.tasks import service
@@ -40,7 +40,7 @@ def list_tasks(
     mine: bool = False,
     status: str | None = choice(service.STATUSES, "the task's status"),
     fulfillment_order_id: str | None = None,
-    after: str | None = Query(None, description="the last task of the previous page"),
+    after: str | None = page_after(),
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[TaskOut]:
     """Tasks the caller may see, the soonest due first (those without a due time last);

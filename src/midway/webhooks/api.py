@@ -7,7 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field, StrictBool
 
-from midway.api_deps import CurrentPrincipal, Db, choice
+from midway.api_deps import CurrentPrincipal, Db, choice, page_after
 from midway.schemas import PROBLEM_RESPONSES, StrictModel
 from midway.webhooks import service
 from midway.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -140,11 +140,14 @@ def list_deliveries(
     principal: CurrentPrincipal,
     db: Db,
     status: str | None = choice(service.STATUSES, "where the delivery stands"),
+    after: str | None = page_after(),
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[DeliveryOut]:
     """Deliveries to one of the caller's endpoints, newest first."""
     with db.transaction(write=False) as session:
-        rows = service.list_deliveries(session, principal, endpoint_id, status, limit=limit)
+        rows = service.list_deliveries(
+            session, principal, endpoint_id, status, limit=limit, after=after
+        )
         return [_delivery(d) for d in rows]
 
 

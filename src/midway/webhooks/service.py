@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, false, func, insert, select, true, update
 from sqlalchemy.orm import Session
 
+from midway import paging
 from midway.db import new_id, utcnow
 from midway.errors import InvalidInput, InvalidState, NotFound
 from midway.events.models import Event
@@ -260,19 +261,22 @@ def list_deliveries(
     status: str | None = None,
     *,
     limit: int = 100,
+    after: str | None = None,
 ) -> list[WebhookDelivery]:
-    """Deliveries to one of the caller's endpoints, newest first, optionally of one status."""
+    """A page of the deliveries to one of the caller's endpoints, newest first, optionally of
+    one status; ``after`` is the last delivery of the previous page."""
     endpoint = get_endpoint(session, principal, endpoint_id)
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", field="status")
     if not 1 <= limit <= 1000:
         raise InvalidInput("limit must be between 1 and 1000", field="limit")
-    query = (
-        select(WebhookDelivery)
-        .where(WebhookDelivery.endpoint_id == endpoint.id)
-        .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
-        .limit(limit)
-    )
+    key = (WebhookDelivery.created_at, WebhookDelivery.id)
+    mine = WebhookDelivery.endpoint_id == endpoint.id
+    query = paging.sorted_by(select(WebhookDelivery).where(mine), key, newest_first=True)
+    query = query.limit(limit)
+    if after is not None:
+        anchor = session.execute(select(*key).where(WebhookDelivery.id == after, mine)).first()
+        query = paging.after(query, key, anchor, newest_first=True, what="a delivery")
     if status is not None:
         query = query.where(WebhookDelivery.status == status)
     return list(session.scalars(query))
