@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -39,6 +40,14 @@ class CalendarError(ValueError):
         self.field = field
 
 
+@lru_cache(maxsize=1024)
+def zone_named(name: str) -> ZoneInfo:
+    """The IANA time zone ``name``, kept once read. (``ZoneInfo`` keeps only the last eight
+    zones it was asked for that nothing else holds; a network of more time zones than that
+    read their files again for every calendar.)"""
+    return ZoneInfo(name)
+
+
 @dataclass(frozen=True)
 class BusinessCalendar:
     """A facility's working calendar in its own local time zone.
@@ -60,7 +69,7 @@ class BusinessCalendar:
         if not isinstance(self.timezone, str) or not self.timezone:
             raise CalendarError("timezone must be a non-empty IANA zone name", "timezone")
         try:
-            ZoneInfo(self.timezone)
+            zone_named(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise CalendarError(
                 f"unknown time zone {self.timezone!r}; use an IANA name such as 'Europe/Berlin'",
@@ -102,8 +111,8 @@ class BusinessCalendar:
 
     @property
     def zone(self) -> ZoneInfo:
-        """The facility's time zone (zoneinfo caches instances, so this is cheap)."""
-        return ZoneInfo(self.timezone)
+        """The facility's time zone."""
+        return zone_named(self.timezone)
 
     def is_business_day(self, day: date) -> bool:
         """True if ``day`` is a workday and not a holiday."""
