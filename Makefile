@@ -30,6 +30,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 	$(BIN)/mypy bench
+	$(BIN)/mypy tests
 	$(BIN)/lint-imports
 
 ## bench: run the benchmarks in bench/ and print ratios against their baselines

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from support_network import Network, build_network
+
+from tests.integration.support_network import Network, build_network
 
 
 @pytest.fixture

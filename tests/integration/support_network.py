@@ -58,7 +58,8 @@ class Network:
     def place(self, *args: Any, **kw: Any) -> dict[str, Any]:
         r = self.merchant.post("/v1/orders", json=self.order(*args, **kw))
         assert r.status_code == 201, r.text
-        return r.json()
+        placed: dict[str, Any] = r.json()
+        return placed
 
 
 def build_network(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from support_network import build_network
+from tests.integration.support_network import build_network
 
 
 def test_matrix_resolution_says_owner_rule_and_why(network):

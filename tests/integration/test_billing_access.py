@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from support_network import build_network
-from test_billing_month import RATE_CARD, local, month_with_actors
 
 from midway.agreements import service as agreements
 from midway.agreements.models import AgreementVersion
 from midway.db import Database, clock_at
 from midway.principal import Principal
+from tests.integration.support_network import build_network
+from tests.integration.test_billing_month import RATE_CARD, local, month_with_actors
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, func, select, text
-from support_network import build_network
 
 from midway.db import Database
+from midway.errors import MidwayError
 from midway.events.models import Event
 from midway.fulfillment import batch, bulk, intake
 from midway.fulfillment.models import FulfillmentOrder, FulfillmentOrderLine
@@ -25,6 +25,7 @@ from midway.orders.models import Order, OrderLine
 from midway.orders.schemas import OrderIn
 from midway.principal import Principal
 from midway.tasks.models import Task
+from tests.integration.support_network import build_network
 
 # Twelve orders for the standard network (10 units of each SKU): the later ones find the
 # stock gone, so the batch must source each against what the earlier ones took.
@@ -160,7 +161,10 @@ def test_a_batch_refuses_bad_orders_alone(db, make_actor):
     with db.transaction() as session:
         outcomes = batch.place_many(session, principal, _inputs(bodies))
     refused = {
-        bodies[i]["external_id"] + f"#{i}": (o.code, o.extra.get("field"))
+        bodies[i]["external_id"] + f"#{i}": (
+            o.code,
+            o.extra.get("field") if isinstance(o, MidwayError) else o.field,
+        )
         for i, o in enumerate(outcomes)
         if not isinstance(o, intake.Placed)
     }
@@ -216,7 +220,7 @@ def test_stock_taken_mid_batch_falls_back_to_one_by_one(db, make_actor):
     network = build_network(make_actor, stock=0)
     network.stock("MUG-GLD", 5)
     principal = Principal(network.merchant.id, "merchant", "admin")
-    competitor_done = []
+    competitor_done: list[bool] = []
 
     def take_stock(conn, cursor, statement, parameters, context, executemany):
         update = statement.lstrip().upper().startswith("UPDATE STOCK_BALANCES")
@@ -312,7 +316,7 @@ def test_stock_taken_before_a_many_balance_batch_locks_falls_back(db, make_actor
     skus = _many_skus(network, inventory.SET_BASED_FROM_KEYS + 2, stock=3)
     bodies = [network.order(f"m-{i}", [(sku, 2)]) for i, sku in enumerate(skus)]
     principal = Principal(network.merchant.id, "merchant", "admin")
-    competitor_done = []
+    competitor_done: list[bool] = []
 
     def take_stock(conn, cursor, statement, parameters, context, executemany):
         if "FOR UPDATE OF b" in statement and not competitor_done:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx
 from sqlalchemy import func, select
-from support_network import build_network
 
 from midway.inventory import service as inventory
 from midway.inventory.models import StockBalance
 from midway.orders.models import Order
+from tests.integration.support_network import build_network
 
 CLIENTS = 32
 
@@ -19,13 +20,14 @@ def test_32_clients_race_for_the_last_units(db, make_actor, live_server):
     network = build_network(make_actor, stock=0)
     network.stock("MUG-GLD", 10)
 
-    def buy(i: int) -> dict:
+    def buy(i: int) -> dict[str, Any]:
         body = network.order(f"race-{i}", [("MUG-GLD", 1)])
         r = httpx.post(
             f"{live_server.url}/v1/orders", json=body, headers=network.merchant.headers, timeout=60
         )
         assert r.status_code == 201, r.text
-        return r.json()
+        placed: dict[str, Any] = r.json()
+        return placed
 
     with ThreadPoolExecutor(CLIENTS) as pool:
         orders = list(pool.map(buy, range(CLIENTS)))

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from support_network import build_network
+from typing import Any
+
+from tests.integration.support_network import build_network
 
 CONTACT = {"phone": "5125550100", "email": "ada@example.com"}
 
 
-def _fo_ship_to(network, fo_id: str) -> dict:
+def _fo_ship_to(network, fo_id: str) -> dict[str, Any]:
     r = network.provider.get(f"/v1/fulfillment-orders/{fo_id}")
     assert r.status_code == 200, r.text
-    return r.json()["ship_to"]
+    ship_to: dict[str, Any] = r.json()["ship_to"]
+    return ship_to
 
 
 def test_address_only_hides_contact_details_from_the_provider(make_actor):

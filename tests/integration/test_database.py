@@ -90,7 +90,9 @@ def test_fast_inserts_store_what_sqlalchemy_stores(db: Database, count: int) -> 
     assert len(mine) == count
     assert mine == reference
     assert mine[1][2] == Decimal("12.345")
-    assert mine[1][3].tzinfo is UTC
+    placed_at = mine[1][3]
+    assert isinstance(placed_at, datetime)
+    assert placed_at.tzinfo is UTC
 
 
 _ORDER_COLUMNS = per_dialect(

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from support_network import Network
-from test_edi_support import WMS, connect, mount, send, x12
+
+from tests.integration.support_network import Network
+from tests.integration.test_edi_support import WMS, connect, mount, send, x12
 
 
 @pytest.fixture

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support_network import Network
-from test_edi_support import ERP, order_940, x12
 from typer.testing import CliRunner
 
 from midway.edi.cli import app
+from tests.integration.support_network import Network
+from tests.integration.test_edi_support import ERP, order_940, x12
 
 runner = CliRunner()
 

@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support_network import Network
-from test_edi_support import ERP, WMS, connect, mount, send, x12
 from typer.testing import CliRunner
 
 from midway import worker
@@ -20,6 +18,8 @@ from midway.edi.cli import app as edi_cli
 from midway.integrations.edi import Document, TransactionSet, parse
 from midway.integrations.edi.cli import app as engine_cli
 from midway.settings import Settings
+from tests.integration.support_network import Network
+from tests.integration.test_edi_support import ERP, WMS, connect, mount, send, x12
 
 
 @pytest.fixture
@@ -186,7 +186,9 @@ def test_a_shipment_by_a_provider_without_a_wms_goes_out_as_a_945(net, db, tmp_p
     tick(db)
     [path] = written(tmp_path, erp, "945")
     _doc, tset = one_set(path)
-    assert tset.segment("W06")[2] == "WEB-945"
+    w06 = tset.segment("W06")
+    assert w06 is not None
+    assert w06[2] == "WEB-945"
     assert [t for t in texts(tset) if t.startswith(("N9", "W12", "W03"))] == [
         "N9*2I*1ZHUB",
         "W12*CC*2*2*0*EA**VN*CANDLE",
@@ -325,6 +327,7 @@ def test_adjustments_at_the_merchants_own_site_go_out_as_947s(net, db, tmp_path)
         segments = texts(tset)
         event_id = sent[path.name]["objects"]["event_id"]
         w15 = tset.segment("W15")
+        assert w15 is not None
         assert w15[2] == event_id.removeprefix("evt_")
         assert segments[1:3] == [
             "N1*WH*Studio*ZZ*NW-STUDIO",
@@ -401,6 +404,7 @@ def test_inventory_advice_on_demand(net, db, tmp_path):
     assert path.name == sent["file_name"]
     _doc, tset = one_set(path)
     bia = tset.segment("BIA")
+    assert bia is not None
     assert bia.elements[1:3] == ["00", "SI"] and bia[3].startswith("KS-CHI-")
     assert texts(tset)[1:] == expected_846(net)
 

@@ -6,10 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from support_network import Network
-from test_edi_support import (
+
+from midway.edi import service as edi
+from midway.principal import Principal
+from tests.integration.support_network import Network
+from tests.integration.test_edi_support import (
     ERP,
     SHIP_TO,
+    WMS,
     ack_lines,
     connect,
     mount,
@@ -18,9 +22,6 @@ from test_edi_support import (
     shared_file,
     x12,
 )
-
-from midway.edi import service as edi
-from midway.principal import Principal
 
 
 @pytest.fixture
@@ -315,8 +316,6 @@ def test_real_general_mills_order_then_cancellation(net):
 
 def test_shipping_orders_come_from_merchants_only(net):
     connect(net)
-    from test_edi_support import WMS
-
     body = send(net.provider, x12(WMS, [order_940("P-1", [("TEE-BLK-M", 1)])]))
     assert body["sets"][0]["status"] == "rejected"
     assert body["sets"][0]["diagnostics"][-1]["code"] == "wrong_party_kind"

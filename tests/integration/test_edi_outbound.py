@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support_network import Network
-from test_edi_support import ERP, WMS, connect, mount, order_940, send, x12
 
 from midway.db import utcnow
 from midway.edi import service as edi
 from midway.integrations.edi import parse
+from tests.integration.support_network import Network
+from tests.integration.test_edi_support import ERP, WMS, connect, mount, order_940, send, x12
 
 
 @pytest.fixture
@@ -58,6 +58,7 @@ def test_submitted_fulfillment_order_goes_out_as_a_940(net, db, tmp_path):
     assert (interchange.sender, interchange.receiver) == (("ZZ", "MIDWAY"), ("ZZ", WMS))
     [tset] = list(document.sets())
     w05 = tset.segment("W05")
+    assert w05 is not None
     assert (w05["W05-01"], w05["W05-02"], w05["W05-03"]) == (
         "N",
         fo["id"].removeprefix("fo_"),
@@ -65,12 +66,16 @@ def test_submitted_fulfillment_order_goes_out_as_a_940(net, db, tmp_path):
     )
     parties = {loop.trigger[1]: loop for loop in tset.loops("N1")}
     assert parties["ST"].trigger[2] == "Ada Lane"
-    assert parties["ST"].segment("N4").elements[1:5] == ["Austin", "", "78701", "US"]
+    n4 = parties["ST"].segment("N4")
+    assert n4 is not None
+    assert n4.elements[1:5] == ["Austin", "", "78701", "US"]
     assert parties["DE"].trigger[4] == net.merchant.id
     assert parties["WH"].trigger[4] == "KS-CHI"
     lines = [(s[1], s[4], s[5]) for s in tset.walk() if s.id == "W01"]
     assert lines == [(str(ln["quantity"]), "VN", ln["sku"]) for ln in fo["lines"]]
-    assert tset.segment("W76")[1] == "3"
+    w76 = tset.segment("W76")
+    assert w76 is not None
+    assert w76[1] == "3"
     assert outbox(tmp_path, erp) == []
     [sent] = net.provider.get("/v1/edi/documents?direction=out").json()
     assert (sent["set_id"], sent["status"], sent["file_name"]) == ("940", "sent", written.name)
@@ -127,13 +132,19 @@ def test_expected_inbound_goes_out_as_a_943(net, db, tmp_path):
     [written] = outbox(tmp_path, wms)
     [tset] = list(parse(written).sets())
     assert tset.id == "943"
-    assert tset.segment("W06")[2] == "ASN-42"
-    assert tset.segment("G62").elements[1:3] == ["17", "20260309"]
+    w06 = tset.segment("W06")
+    assert w06 is not None
+    assert w06[2] == "ASN-42"
+    g62 = tset.segment("G62")
+    assert g62 is not None
+    assert g62.elements[1:3] == ["17", "20260309"]
     assert [(s[1], s[5]) for s in tset.walk() if s.id == "W04"] == [
         ("20", "CANDLE"),
         ("4", "GIFT-BOX"),
     ]
-    assert tset.segment("W03")[1] == "24"
+    w03 = tset.segment("W03")
+    assert w03 is not None
+    assert w03[1] == "24"
 
 
 def test_shipment_from_the_merchants_own_site_goes_out_as_a_945(net, db, tmp_path):
@@ -179,9 +190,12 @@ def test_shipment_from_the_merchants_own_site_goes_out_as_a_945(net, db, tmp_pat
     [tset] = list(document.sets())
     assert tset.id == "945"
     w06 = tset.segment("W06")
+    assert w06 is not None
     assert w06[2] == "WEB-3"
     assert {n9[1]: n9[2] for n9 in tset.segments("N9")} == {"2I": "9400100000000000000000"}
-    assert tset.segment("W27").elements[1:4] == ["U", "USPS", "USPS"]
+    w27 = tset.segment("W27")
+    assert w27 is not None
+    assert w27.elements[1:4] == ["U", "USPS", "USPS"]
     [w12] = [s for s in tset.walk() if s.id == "W12"]
     assert w12.elements[1:5] == ["CP", "3", "2", "1"]
     assert (w12[5], w12[7], w12[8]) == ("EA", "VN", "ZINE")
@@ -220,7 +234,10 @@ def test_inbox_files_are_received_and_filed(net, db, tmp_path):
     assert noise["diagnostics"][0]["code"] in ("DATA_OUTSIDE_ENVELOPE", "NO_INTERCHANGE")
     acks = {p.name: parse(p) for p in outbox(tmp_path, erp)}
     assert sorted(acks) == ["997-000000001.edi", "997-000000002.edi"]
-    verdicts = {name: [s.segment("AK9")[1] for s in doc.sets()] for name, doc in acks.items()}
+    verdicts = {
+        name: [ak9[1] for s in doc.sets() for ak9 in s.segments("AK9")]
+        for name, doc in acks.items()
+    }
     assert verdicts == {"997-000000001.edi": ["A"], "997-000000002.edi": ["R"]}
     orders = net.merchant.get("/v1/orders?channel=edi").json()
     assert [o["external_id"] for o in orders] == ["F-1"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from support_network import Network
-from test_edi_support import ERP, connect, mount, order_940, send, x12
 
 from midway.edi import service as edi
+from tests.integration.support_network import Network
+from tests.integration.test_edi_support import ERP, connect, mount, order_940, send, x12
 
 
 @pytest.fixture

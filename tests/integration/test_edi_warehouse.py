@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from support_network import Network
-from test_edi_support import ERP, WMS, connect, mount, send, shared_file, x12
 
 from midway.edi import service as edi
 from midway.facilities.models import Facility
+from tests.integration.support_network import Network
+from tests.integration.test_edi_support import ERP, WMS, connect, mount, send, shared_file, x12
 
 
 @pytest.fixture
@@ -257,8 +257,6 @@ def test_180_authorizes_a_return(net):
         ["BLI", "VN", "MUG-GLD", "1", "EA"],
         ["RDR", "", "", "", "arrived broken"],
     ]
-    from test_edi_support import order_940  # noqa: F401  (same helpers module)
-
     body = send(net.merchant, x12(ERP, [("180", rows)]))
     assert body["sets"][0]["status"] == "accepted", body
     returns = net.merchant.get("/v1/returns").json()

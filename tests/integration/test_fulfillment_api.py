@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from support_network import build_network
+from tests.integration.support_network import build_network
 
 
 def stock_of(network, sku, facility="KS-CHI"):

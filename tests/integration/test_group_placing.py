@@ -11,8 +11,6 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
-from support_network import build_network
-from test_bulk_intake import ORDERS, _bodies, _inputs, _place_one_by_one, _record
 
 from midway.db import Database
 from midway.errors import Conflict, InvalidInput, PermissionDenied
@@ -21,6 +19,8 @@ from midway.fulfillment.group import GroupPlacer, _Request
 from midway.orders.models import Order
 from midway.orders.service import OrderInput
 from midway.principal import Principal
+from tests.integration.support_network import build_network
+from tests.integration.test_bulk_intake import ORDERS, _bodies, _inputs, _place_one_by_one, _record
 
 
 class _Callers:

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from test_billing_month import LATE_IN_OCTOBER, month_with_actors
 from typer.testing import CliRunner
 
 from midway.billing.models import Invoice, InvoiceAudit
 from midway.db import Database
+from tests.integration.test_billing_month import LATE_IN_OCTOBER, month_with_actors
 
 
 @pytest.fixture

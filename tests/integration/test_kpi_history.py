@@ -9,6 +9,7 @@ import typer
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from midway.db import Database
 from midway.kpis.cli import app as kpi_app
 from midway.kpis.cli import history_app
 from midway.kpis.models import OrderFact
@@ -51,9 +52,9 @@ GOOD = [
 ]
 
 
-def _count(db) -> int:
+def _count(db: Database) -> int:
     with db.transaction(write=False) as session:
-        return session.scalar(select(func.count()).select_from(OrderFact))
+        return session.scalars(select(func.count()).select_from(OrderFact)).one()
 
 
 def test_jsonl_import_then_kpis(db, network, tmp_path):

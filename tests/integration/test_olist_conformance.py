@@ -41,7 +41,7 @@ def _stamp(text: str) -> datetime | None:
     return datetime.strptime(text, "%Y-%m-%d %H:%M:%S") if text else None
 
 
-def independent(folder: Path) -> dict[str, Counter]:
+def independent(folder: Path) -> dict[str, Counter[str]]:
     """Counts by month straight from the CSVs, in local Olist time, without Midway's code."""
     limits: dict[str, datetime] = {}
     with (folder / "olist_order_items_dataset.csv").open(newline="") as handle:
@@ -50,7 +50,9 @@ def independent(folder: Path) -> dict[str, Counter]:
             order = item["order_id"]
             if limit is not None and (order not in limits or limit < limits[order]):
                 limits[order] = limit
-    counts = {name: Counter() for name in ("ship_n", "ship_d", "deliv_n", "deliv_d")}
+    counts: dict[str, Counter[str]] = {
+        name: Counter() for name in ("ship_n", "ship_d", "deliv_n", "deliv_d")
+    }
     with (folder / "olist_orders_dataset.csv").open(newline="") as handle:
         for order in csv.DictReader(handle):
             handed = _stamp(order["order_delivered_carrier_date"])

@@ -6,11 +6,12 @@ import threading
 
 import pytest
 from sqlalchemy import select, text
-from support_network import build_network
 
+from midway.db import Database
 from midway.facilities.models import Facility
 from midway.inventory import service as inventory
 from midway.inventory.models import StockBalance
+from tests.integration.support_network import build_network
 
 
 def _balances(db, merchant_id: str) -> dict[str, tuple[int, int]]:
@@ -23,7 +24,7 @@ def _balances(db, merchant_id: str) -> dict[str, tuple[int, int]]:
         }
 
 
-def _facility_id(db, code: str) -> str:
+def _facility_id(db: Database, code: str) -> str:
     with db.transaction(write=False) as session:
         return session.scalars(select(Facility.id).where(Facility.code == code)).one()
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+from midway.db import Database
 from midway.events.models import Event
 from midway.events.service import NewEvent, emit
 from midway.sla.models import SlaClock
@@ -55,7 +56,7 @@ def run(db, now: str) -> int:
         return tick(session, utc(now))
 
 
-def clock(db, kind, subject_id) -> SlaClock:
+def clock(db: Database, kind, subject_id) -> SlaClock:
     with db.transaction(write=False) as session:
         found = session.scalar(
             select(SlaClock).where(SlaClock.kind == kind, SlaClock.subject_id == subject_id)
@@ -73,11 +74,11 @@ def alerts(db) -> list[tuple[str, str]]:
         return [(e.type, e.data["subject_id"]) for e in rows]
 
 
-def facility_id(db, code: str) -> str:
+def facility_id(db: Database, code: str) -> str:
     from midway.facilities.models import Facility
 
     with db.transaction(write=False) as session:
-        return session.scalar(select(Facility.id).where(Facility.code == code))
+        return session.scalars(select(Facility.id).where(Facility.code == code)).one()
 
 
 def fo_created(db, network, fo_id, released_at, ship_by=None):

@@ -17,7 +17,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from test_billing_month import RATE_CARD, Month, local, month_with_actors
 
 from midway.agreements import service as agreements
 from midway.billing import service as billing
@@ -29,6 +28,7 @@ from midway.kpis.service import kpi_report
 from midway.principal import Principal
 from midway.sla import scorecard as cards
 from midway.sla.service import tick
+from tests.integration.test_billing_month import RATE_CARD, Month, local, month_with_actors
 
 D = Decimal
 

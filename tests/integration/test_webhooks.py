@@ -81,6 +81,7 @@ class Receiver:
 
     def url(self, path: str) -> str:
         host, port = self.server.server_address[:2]
+        assert isinstance(host, str)
         return f"http://{host}:{port}{path}"
 
     def script(self, path: str, *replies: int | tuple[int, dict[str, str]]) -> None:
@@ -168,12 +169,14 @@ def work(db: Database, **overrides: Any) -> Any:
     return run_worker(db, settings_for(db, **overrides), once=True)
 
 
-def register(actor: Any, receiver: Receiver, path: str, types: list[str] | None = None) -> dict:
+def register(
+    actor: Any, receiver: Receiver, path: str, types: list[str] | None = None
+) -> dict[str, Any]:
     r = actor.post(
         "/v1/webhook-endpoints", json={"url": receiver.url(path), "event_types": types or ["*"]}
     )
     assert r.status_code == 201, r.text
-    created = r.json()
+    created: dict[str, Any] = r.json()
     receiver.secrets[path] = created["secret"]
     return created
 
@@ -198,14 +201,15 @@ def emit_event(
     return event_id
 
 
-def deliveries(actor: Any, endpoint_id: str, status: str | None = None) -> list[dict]:
+def deliveries(actor: Any, endpoint_id: str, status: str | None = None) -> list[dict[str, Any]]:
     query = f"?status={status}" if status else ""
     r = actor.get(f"/v1/webhook-endpoints/{endpoint_id}/deliveries{query}")
     assert r.status_code == 200, r.text
-    return r.json()
+    rows: list[dict[str, Any]] = r.json()
+    return rows
 
 
-def patch(actor: Any, url: str, body: dict) -> Any:
+def patch(actor: Any, url: str, body: dict[str, Any]) -> Any:
     return actor.client.patch(url, json=body, headers=actor.headers)
 
 

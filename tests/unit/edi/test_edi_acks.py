@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from edi_support import ORDER_BODY, envelope, isa, x12
-
 from midway.integrations.edi import (
     ControlNumberCounter,
     acknowledge,
@@ -13,6 +11,7 @@ from midway.integrations.edi import (
     parse,
     read_acknowledgments,
 )
+from tests.unit.edi.edi_support import ORDER_BODY, envelope, isa, x12
 
 NOW = datetime(2024, 1, 5, 9, 30, tzinfo=UTC)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from edi_support import ORDER_BODY, envelope, x12
 from typer.testing import CliRunner
 
 from midway.integrations.edi import parse
 from midway.integrations.edi.cli import app
+from tests.unit.edi.edi_support import ORDER_BODY, envelope, x12
 
 runner = CliRunner()
 

@@ -14,9 +14,9 @@ from collections import Counter
 from typing import NamedTuple
 
 import pytest
-from edi_support import corpus_dir, corpus_files, document_shape
 
 from midway.integrations.edi import acknowledge_document, parse, serialize_document
+from tests.unit.edi.edi_support import corpus_dir, corpus_files, document_shape
 
 
 class Expected(NamedTuple):

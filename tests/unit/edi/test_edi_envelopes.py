@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from edi_support import ORDER_BODY, codes, envelope, isa, x12
-
 from midway.integrations.edi import Severity, parse, validate
+from tests.unit.edi.edi_support import ORDER_BODY, codes, envelope, isa, x12
 
 
 def test_a_valid_interchange_is_clean_and_fully_modelled() -> None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from edi_support import ORDER_BODY, envelope, x12
 
 from midway.integrations.edi import Diagnostic, Loop, Segment, TransactionSet, parse
+from tests.unit.edi.edi_support import ORDER_BODY, envelope, x12
 
 
 def one_set(*body: str, set_id: str = "940", functional_id: str = "OW") -> TransactionSet:

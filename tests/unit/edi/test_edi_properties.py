@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import json
 import string
-from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 
 import pytest
-from edi_support import ORDER_BODY, corpus_dir, corpus_files, document_shape, envelope, x12
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -32,6 +30,14 @@ from midway.integrations.edi.fastpath import fast_check
 from midway.integrations.edi.models import INTERNAL, Delimiters
 from midway.integrations.edi.spec import ElementSpec, LoopUse, Node, SegmentSpec, SyntaxRule
 from midway.integrations.edi.validate import rule_finding, segment_findings
+from tests.unit.edi.edi_support import (
+    ORDER_BODY,
+    corpus_dir,
+    corpus_files,
+    document_shape,
+    envelope,
+    x12,
+)
 
 TEXT = string.ascii_uppercase + string.digits + " -.,/&#()"
 CODE = string.ascii_uppercase + string.digits
@@ -41,7 +47,7 @@ SETTINGS = settings(
     max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
 )
 
-Draw = Callable[..., object]
+Draw = st.DrawFn
 
 
 def digits(draw: Draw, low: int, high: int) -> str:
@@ -120,7 +126,7 @@ def body_for(draw: Draw, nodes: tuple[Node, ...], version: str) -> list[list[str
     for node in nodes:
         low = 1 if node.requirement == "M" else 0
         limit = node.max_repeat if isinstance(node, LoopUse) else node.max_use
-        count = int(draw(st.integers(low, min(limit, 2))))  # type: ignore[arg-type]
+        count = draw(st.integers(low, min(limit, 2)))
         for _ in range(count):
             spec = active.segment(node.id)
             assert spec is not None

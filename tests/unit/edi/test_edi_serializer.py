@@ -6,7 +6,6 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from edi_support import ORDER_BODY, document_shape, envelope, x12
 
 from midway.integrations.edi import (
     ControlNumberCounter,
@@ -19,6 +18,7 @@ from midway.integrations.edi import (
     set_from_json,
 )
 from midway.integrations.edi.jsonform import document_to_json, find_sets
+from tests.unit.edi.edi_support import ORDER_BODY, document_shape, envelope, x12
 
 NOW = datetime(2024, 1, 5, 9, 30, tzinfo=UTC)
 

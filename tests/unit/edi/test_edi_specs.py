@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from edi_support import envelope, x12
 
 from midway.integrations.edi import CODES, ElementOverride, SpecError, dialect, parse
 from midway.integrations.edi.spec import LoopUse, SyntaxRule, parse_element_ref, version_key
+from tests.unit.edi.edi_support import envelope, x12
 
 SUPPORTED = ("940", "945", "943", "944", "846", "947", "856", "180", "997", "999")
 

@@ -6,9 +6,8 @@ import io
 import tracemalloc
 from pathlib import Path
 
-from edi_support import ORDER_BODY, isa
-
 from midway.integrations.edi import Reader, TransactionSet, validate
+from tests.unit.edi.edi_support import ORDER_BODY, isa
 
 
 def big_file(sets: int) -> bytes:

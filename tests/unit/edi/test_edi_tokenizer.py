@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from edi_support import ORDER_BODY, envelope, isa, x12
 
 from midway.integrations.edi import Delimiters, Segment
 from midway.integrations.edi.delimiters import scan_isa
 from midway.integrations.edi.tokenizer import Tokenizer, iter_chunks
+from tests.unit.edi.edi_support import ORDER_BODY, envelope, isa, x12
 
 
 def tokens(data: bytes, chunk_size: int = 1 << 20) -> tuple[list[Segment], Tokenizer]:

@@ -16,10 +16,8 @@ import time
 from collections.abc import Callable
 
 import pytest
-from edi_support import ORDER_BODY, corpus_dir, corpus_files, envelope, isa, x12
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_edi_properties import MUTATION, mutate, profiles, segments, transaction_sets
 
 from midway.integrations.edi import (
     ControlNumberCounter,
@@ -45,6 +43,14 @@ from midway.integrations.edi.sets import SETS
 from midway.integrations.edi.spec import Dialect, SegmentSpec, SetSpec, build_grammar
 from midway.integrations.edi.tokenizer import REGION_SIZE, split_regular
 from midway.integrations.edi.validate import segment_findings
+from tests.unit.edi.edi_support import ORDER_BODY, corpus_dir, corpus_files, envelope, isa, x12
+from tests.unit.edi.test_edi_properties import (
+    MUTATION,
+    mutate,
+    profiles,
+    segments,
+    transaction_sets,
+)
 
 Draw = Callable[..., object]
 PROFILE = PartnerProfile(name="structure", sender_id="MIDWAY", receiver_id="PARTNER")
