@@ -10,6 +10,8 @@ from pydantic.config import JsonDict
 # A calendar month, YYYY-MM: documented in the OpenAPI document as a pattern; the services
 # check it themselves, with a message that shows the expected form.
 MONTH: JsonDict = {"pattern": r"^\d{4}-(0[1-9]|1[0-2])$", "examples": ["2026-10"]}
+# An ISO 3166-1 alpha-2 country code (either case): the services check it is an assigned code.
+COUNTRY: JsonDict = {"pattern": r"^[A-Za-z]{2}$", "examples": ["US"]}
 
 
 class StrictModel(BaseModel):

@@ -411,3 +411,11 @@ def test_facility_fields_document_the_form_the_service_checks(network, client, f
             "/v1/facilities", json=body | {"code": f"{field[:3]}-{kind}", "kind": kind}
         )
         assert r.status_code == 201, r.text
+
+
+def test_country_fields_document_their_form(client):
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    for model in ("ShipToIn", "FacilityIn"):
+        pattern = schemas[model]["properties"]["country"]["pattern"]
+        assert re.fullmatch(pattern, "US") and re.fullmatch(pattern, "de")
+        assert not re.fullmatch(pattern, "USA") and not re.fullmatch(pattern, "U1")

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from midway.api_deps import CurrentPrincipal, Db
 from midway.facilities import service
-from midway.schemas import PROBLEM_RESPONSES, StrictModel
+from midway.schemas import COUNTRY, PROBLEM_RESPONSES, StrictModel
 
 router = APIRouter(tags=["facilities"], responses=PROBLEM_RESPONSES)
 
@@ -23,7 +23,7 @@ class FacilityIn(StrictModel):
     )
     name: str = Field(min_length=1, max_length=200)
     country: str = Field(
-        min_length=2, max_length=2, description="ISO 3166-1 alpha-2", examples=["US"]
+        min_length=2, max_length=2, description="ISO 3166-1 alpha-2", json_schema_extra=COUNTRY
     )
     timezone: str = Field(
         description="IANA time zone, e.g. America/Chicago", examples=["America/Chicago"]

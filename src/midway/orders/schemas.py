@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, StrictInt
 
 from midway.fulfillment.schemas import FulfillmentOrderOut
 from midway.orders import service
-from midway.schemas import StrictModel
+from midway.schemas import COUNTRY, StrictModel
 
 
 class ShipToIn(StrictModel):
@@ -23,7 +23,9 @@ class ShipToIn(StrictModel):
     city: str = Field(min_length=1, max_length=100)
     region: str | None = None
     postal_code: str = Field(min_length=1, max_length=20)
-    country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2")
+    country: str = Field(
+        min_length=2, max_length=2, description="ISO 3166-1 alpha-2", json_schema_extra=COUNTRY
+    )
     phone: str | None = None
     email: str | None = None
 
