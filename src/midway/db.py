@@ -44,6 +44,8 @@ from midway.errors import Busy
 from midway.writers import WriterLine
 
 _CENT = Decimal("0.01")
+# quantize() refuses results of more digits than the decimal context keeps (28 by default).
+_MONEY_READ_DIGITS = 25
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
@@ -86,9 +88,13 @@ class Money(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        # Same value on both databases: no padding from NUMERIC's scale, at least cents.
+        # Same value on both databases: no padding from NUMERIC's scale, at least cents. (A
+        # value too large for cents, which only a write from before amounts were bounded can
+        # have stored on SQLite, is returned as it is.)
         number = Decimal(str(value)).normalize()
-        return number.quantize(_CENT) if number.as_tuple().exponent > -2 else number  # type: ignore[operator]
+        if number.as_tuple().exponent > -2 and number.adjusted() < _MONEY_READ_DIGITS:  # type: ignore[operator]
+            return number.quantize(_CENT)
+        return number
 
 
 class Base(DeclarativeBase):

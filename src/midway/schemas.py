@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from decimal import Decimal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
+
+from midway.core import money
 
 # A calendar month, YYYY-MM: documented in the OpenAPI document as a pattern; the services
 # check it themselves, with a message that shows the expected form.
 MONTH: JsonDict = {"pattern": r"^\d{4}-(0[1-9]|1[0-2])$", "examples": ["2026-10"]}
+# An amount of money or a rate, as Midway stores it (see :mod:`midway.core.money`): a number or
+# a decimal string, finite, at most 14 digits before the point and 6 after.
+Amount = Annotated[
+    Decimal, Field(max_digits=money.WHOLE_DIGITS + money.PLACES, decimal_places=money.PLACES)
+]
+
 # An ISO 3166-1 alpha-2 country code (either case): the services check it is an assigned code.
 COUNTRY: JsonDict = {"pattern": r"^[A-Za-z]{2}$", "examples": ["US"]}
 

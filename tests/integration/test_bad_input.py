@@ -9,7 +9,7 @@ import re
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from midway.events.models import Event
 from midway.orders.models import Order
@@ -32,6 +32,8 @@ def count(db, model):
         (lambda b: b.pop("lines"), 422, "lines"),
         (lambda b: b.update(lines=[]), 422, "lines"),
         (lambda b: b.update(surprise=1), 422, "surprise"),
+        (lambda b: b["lines"][0].update(unit_price="1e20"), 422, "lines[0].unit_price"),
+        (lambda b: b["lines"][0].update(unit_price="0.0000001"), 422, "lines[0].unit_price"),
     ],
 )
 def test_bad_orders_are_rejected_with_the_field(network, db, mutate, status, field):
@@ -118,6 +120,22 @@ def test_idempotency_key_replays_and_rejects_other_bodies(network, db):
                 "cutoff_local_time": "25:00",
             },
             "cutoff_local_time",
+        ),
+        (
+            "/v1/facilities",
+            {
+                "code": "X",
+                "name": "X",
+                "country": "US",
+                "timezone": "UTC",
+                "cost_per_package": "1e188",
+            },
+            "cost_per_package",
+        ),
+        (
+            "/v1/facilities",
+            {"code": "X", "name": "X", "country": "US", "timezone": "UTC", "cost_per_unit": 1e15},
+            "cost_per_unit",
         ),
         (
             "/v1/agreements",
@@ -419,3 +437,15 @@ def test_country_fields_document_their_form(client):
         pattern = schemas[model]["properties"]["country"]["pattern"]
         assert re.fullmatch(pattern, "US") and re.fullmatch(pattern, "de")
         assert not re.fullmatch(pattern, "USA") and not re.fullmatch(pattern, "U1")
+
+
+def test_an_amount_stored_out_of_range_still_reads(network, db):
+    """SQLite stores amounts as text: one stored before amounts were bounded must not break
+    every read of its table."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's NUMERIC(20, 6) never held such a value")
+    with db.transaction() as session:
+        session.execute(text("UPDATE facilities SET cost_per_package = '1.2994859455688002E+188'"))
+    r = network.provider.get("/v1/facilities")
+    assert r.status_code == 200, r.text
+    assert network.place("after-legacy")["status"] in ("open", "backordered")

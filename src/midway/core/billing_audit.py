@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from midway.core import money
 from midway.core.rating import (
     CARRIER_CHARGES,
     CARRIER_MARKUP,
@@ -202,6 +203,9 @@ class _RowReader:
             value = Decimal("NaN")
         if not value.is_finite():
             self.problem(name, f"{text!r} is not a number")
+            return None
+        if not money.fits(value):
+            self.problem(name, money.describe(value))
             return None
         return value
 

@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from midway.core import money
 from midway.core.rating import (
     BRANDED_INSERTS,
     FULFILLMENT_EXTRA_UNIT,
@@ -386,6 +387,8 @@ def _number(value: Any, where: str, label: str) -> Decimal:
         raise RatingError(f"{label}: {where} must be finite, got {value!r}", where)
     if number < 0:
         raise RatingError(f"{label}: {where} must not be negative, got {number}", where)
+    if not money.fits(number):
+        raise RatingError(f"{label}: {where}: {money.describe(number)}", where)
     return number
 
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from midway.api_deps import CurrentPrincipal, Db
 from midway.facilities import service
-from midway.schemas import COUNTRY, PROBLEM_RESPONSES, StrictModel
+from midway.schemas import COUNTRY, PROBLEM_RESPONSES, Amount, StrictModel
 
 router = APIRouter(tags=["facilities"], responses=PROBLEM_RESPONSES)
 
@@ -39,8 +39,8 @@ class FacilityIn(StrictModel):
         "are warehouses",
         json_schema_extra={"enum": list(service.MERCHANT_KINDS)},
     )
-    cost_per_package: Decimal = Decimal("3.00")
-    cost_per_unit: Decimal = Decimal("0.40")
+    cost_per_package: Amount = Decimal("3.00")
+    cost_per_unit: Amount = Decimal("0.40")
 
 
 class FacilityOut(BaseModel):

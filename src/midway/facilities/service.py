@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from midway.core import money
 from midway.core.calendar import BusinessCalendar
 from midway.core.regions import is_country_code
 from midway.db import new_id, utcnow
@@ -92,6 +93,8 @@ def create_facility(session: Session, principal: Principal, data: FacilityInput)
     ):
         if value < 0:
             raise InvalidInput(f"{name} must not be negative", field=name)
+        if not money.fits(value):
+            raise InvalidInput(f"{name}: {money.describe(value)}", field=name)
     exists = session.scalar(
         select(Facility.id).where(
             Facility.party_id == principal.party_id, Facility.code == data.code

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, StrictInt
 
-from midway.schemas import StrictModel
+from midway.schemas import Amount, StrictModel
 
 
 class FoLineOut(BaseModel):
@@ -92,7 +92,7 @@ class ShipmentIn(StrictModel):
     carrier: str = Field(min_length=1, max_length=64)
     tracking_number: str = Field(min_length=1, max_length=64)
     lines: list[ShipmentLineIn] = Field(min_length=1)
-    carrier_charge: Decimal | None = Field(
+    carrier_charge: Amount | None = Field(
         None, ge=0, description="what the carrier billed, passed through on invoices"
     )
     currency: str | None = Field(None, min_length=3, max_length=3)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, StrictInt
 
 from midway.fulfillment.schemas import FulfillmentOrderOut
 from midway.orders import service
-from midway.schemas import COUNTRY, StrictModel
+from midway.schemas import COUNTRY, Amount, StrictModel
 
 
 class ShipToIn(StrictModel):
@@ -35,7 +35,7 @@ class LineIn(StrictModel):
 
     sku: str = Field(min_length=1)
     quantity: StrictInt = Field(gt=0)
-    unit_price: Decimal | None = Field(None, ge=0)
+    unit_price: Amount | None = Field(None, ge=0)
 
 
 class OrderIn(StrictModel):
