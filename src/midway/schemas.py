@@ -12,7 +12,7 @@ from midway.core import money
 
 # A calendar month, YYYY-MM: documented in the OpenAPI document as a pattern; the services
 # check it themselves, with a message that shows the expected form.
-MONTH: JsonDict = {"pattern": r"^\d{4}-(0[1-9]|1[0-2])$", "examples": ["2026-10"]}
+MONTH: JsonDict = {"pattern": r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$", "examples": ["2026-10"]}
 # An amount of money or a rate, as Midway stores it (see :mod:`midway.core.money`): a number or
 # a decimal string, finite, at most 14 digits before the point and 6 after.
 Amount = Annotated[

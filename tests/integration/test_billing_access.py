@@ -76,8 +76,13 @@ def test_a_viewer_reads_but_does_not_draft(month: Any, make_actor: Any, db: Data
 def test_bad_periods_and_unknown_lines(month: Any) -> None:
     scenario, merchant, _ = month
     url = f"/v1/agreements/{scenario.agreement_id}/invoices"
-    for period in ("2026-13", "2026-1", "October", "2026-10-01"):
+    bad_months = ("2026-13", "2026-1", "October", "2026-10-01", "0000-01", "9999-12", "0001-01")
+    for period in bad_months:
         r = merchant.post(url, json={"period": period})
+        assert (r.status_code, r.json()["field"]) == (422, "period"), period
+    scorecard = f"/v1/agreements/{scenario.agreement_id}/scorecard"
+    for period in bad_months:
+        r = merchant.get(scorecard, params={"period": period})
         assert (r.status_code, r.json()["field"]) == (422, "period"), period
     invoice = merchant.post(url, json={"period": "2026-10"}).json()
     r = merchant.get(f"{url}/{invoice['id']}/lines/inl_nope/sources?kind=shipments")

@@ -30,6 +30,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from midway.db import is_postgres
 from midway.errors import InvalidInput
 from midway.facilities.models import Facility
+from midway.kpis.periods import parse_month
 
 _TEXT_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 
@@ -55,25 +56,9 @@ class Window:
         return max(end for _, end in self.bounds.values())
 
 
-def parse_period(period: str) -> tuple[int, int]:
-    """(year, month) of ``YYYY-MM``, or InvalidInput naming the period field."""
-    text = period.strip() if isinstance(period, str) else ""
-    try:
-        year, month = (int(part) for part in text.split("-"))
-        date(year, month, 1)
-        if len(text) != 7:
-            raise ValueError(text)
-    except ValueError:
-        raise InvalidInput(
-            f"period must be a month written YYYY-MM (e.g. 2026-10), got {period!r}",
-            field="period",
-        ) from None
-    return year, month
-
-
 def month_window(period: str, facilities: Iterable[Facility]) -> Window:
     """The month ``period`` in the local time of each facility."""
-    year, month = parse_period(period)
+    year, month = parse_month(period)
     first = date(year, month, 1)
     following = date(year + month // 12, month % 12 + 1, 1)
     return days_window(f"{year:04d}-{month:02d}", first, following, facilities)

@@ -10,6 +10,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from midway.errors import InvalidInput
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+# The years a month may be in: far enough from the ends of the calendar that its local
+# bounds in any time zone are dates Python can hold.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 GROUPS = ("week", "month")
 
 
@@ -38,12 +41,24 @@ def _midnight(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
 
 
+def parse_month(label: object, field: str = "period") -> tuple[int, int]:
+    """(year, month) of ``YYYY-MM``, or InvalidInput naming ``field``."""
+    match = _MONTH.match(label.strip()) if isinstance(label, str) else None
+    if match:
+        year, month = int(match.group(1)), int(match.group(2))
+        if FIRST_YEAR <= year <= LAST_YEAR and 1 <= month <= 12:
+            return year, month
+    raise InvalidInput(
+        f"{field} must be a month written YYYY-MM (e.g. 2026-10) in the years "
+        f"{FIRST_YEAR}-{LAST_YEAR}, got {label!r}",
+        field=field,
+    )
+
+
 def month_period(label: str, tz: str = "UTC", field: str = "period") -> Period:
     """The month ``YYYY-MM`` as a period in ``tz``."""
-    match = _MONTH.match(label or "")
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise InvalidInput(f"period must be a month written YYYY-MM, not '{label}'", field=field)
-    first = date(int(match.group(1)), int(match.group(2)), 1)
+    year, month = parse_month(label, field)
+    first = date(year, month, 1)
     return Period(label, _midnight(first, zone(tz)), _midnight(_next_month(first), zone(tz)))
 
 
