@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, or_
-from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from midway.errors import InvalidInput
 
@@ -16,12 +16,36 @@ T = TypeVar("T")
 Key = Sequence[ColumnElement[Any] | QueryableAttribute[Any]]
 
 
+def page(
+    session: Session,
+    query: Select[T],
+    key: Key,
+    visible: ColumnElement[bool],
+    *,
+    after: str | None,
+    limit: int,
+    newest_first: bool = False,
+    what: str = "an item",
+) -> Select[T]:
+    """A page of ``query``: sorted by ``key`` (its last column the id), at most ``limit``
+    items, those after the item whose id is ``after`` if given.
+
+    The anchor is looked up among the items ``visible`` selects (the caller's), not with the
+    list's other filters, so that an item whose status changed since the last page still
+    anchors the next one."""
+    query = sorted_by(query, key, newest_first=newest_first).limit(limit)
+    if after is None:
+        return query
+    anchor = session.execute(select(*key).where(key[-1] == after, visible)).first()
+    return after_anchor(query, key, anchor, newest_first=newest_first, what=what)
+
+
 def sorted_by(query: Select[T], key: Key, *, newest_first: bool = False) -> Select[T]:
     """``query`` in the order of ``key`` (descending with ``newest_first``)."""
     return query.order_by(*(column.desc() if newest_first else column for column in key))
 
 
-def after(
+def after_anchor(
     query: Select[T],
     key: Key,
     anchor: Sequence[Any] | None,

@@ -162,3 +162,17 @@ def _pages_newest_first(actor: Any, url: str, count: int) -> None:
     r = actor.get(url + "&after=nope_0")
     assert r.status_code == 422, r.text
     assert (r.json()["code"], r.json()["field"]) == ("invalid_input", "after")
+
+
+def test_an_item_that_left_the_filter_still_anchors_the_next_page(network: Any) -> None:
+    """A client pages through open orders while one of them is cancelled: the cancelled one,
+    the last of its page, still says where the next page starts."""
+    network.stock("CANDLE", 100)
+    placed = [network.place(f"left-{n}", lines=[("CANDLE", 1)])["id"] for n in range(5)]
+    first = network.merchant.get("/v1/orders?status=open&limit=2").json()
+    anchor = first[-1]["id"]
+    assert network.merchant.post(f"/v1/orders/{anchor}/cancel").status_code == 200
+    r = network.merchant.get(f"/v1/orders?status=open&limit=10&after={anchor}")
+    assert r.status_code == 200, r.text
+    rest = [order["id"] for order in r.json()]
+    assert rest == sorted(placed, reverse=True)[2:]

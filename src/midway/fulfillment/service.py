@@ -115,11 +115,15 @@ def list_fulfillment_orders(
     ):
         if value and value not in allowed:
             raise InvalidInput(f"{name} must be one of {', '.join(allowed)}", field=name)
-    query = (
-        select(FulfillmentOrder)
-        .where(_visible(principal))
-        .order_by(FulfillmentOrder.created_at, FulfillmentOrder.id)
-        .limit(limit)
+    visible = _visible(principal)
+    query = paging.page(
+        session,
+        select(FulfillmentOrder).where(visible),
+        (FulfillmentOrder.created_at, FulfillmentOrder.id),
+        visible,
+        after=after or None,
+        limit=limit,
+        what="a fulfillment order",
     )
     if status:
         query = query.where(FulfillmentOrder.status == status)
@@ -131,12 +135,6 @@ def list_fulfillment_orders(
         query = query.join(Facility, Facility.id == FulfillmentOrder.facility_id).where(
             Facility.code == facility_code
         )
-    if after:
-        key = (FulfillmentOrder.created_at, FulfillmentOrder.id)
-        anchor = session.execute(
-            select(*key).where(FulfillmentOrder.id == after, _visible(principal))
-        ).first()
-        query = paging.after(query, key, anchor, what="a fulfillment order")
     return list(session.scalars(query))
 
 

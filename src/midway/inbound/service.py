@@ -166,15 +166,17 @@ def list_inbound(
 ) -> list[InboundShipment]:
     """A page of the inbound shipments the caller may see, newest first; ``after`` is the
     last shipment of the previous page."""
-    key = (InboundShipment.created_at, InboundShipment.id)
-    query = paging.sorted_by(
-        select(InboundShipment).where(_visible(principal)), key, newest_first=True
-    ).limit(limit)
-    if after is not None:
-        anchor = session.execute(
-            select(*key).where(InboundShipment.id == after, _visible(principal))
-        ).first()
-        query = paging.after(query, key, anchor, newest_first=True, what="an inbound shipment")
+    visible = _visible(principal)
+    query = paging.page(
+        session,
+        select(InboundShipment).where(visible),
+        (InboundShipment.created_at, InboundShipment.id),
+        visible,
+        after=after,
+        limit=limit,
+        newest_first=True,
+        what="an inbound shipment",
+    )
     if status:
         query = query.where(InboundShipment.status == status)
     return list(session.scalars(query))

@@ -150,14 +150,17 @@ def list_incidents(
 ) -> list[Incident]:
     """A page of the incidents the caller is a party to (``mine``: those it owns), newest
     first; ``after`` is the last incident of the previous page."""
-    key = (Incident.opened_at, Incident.id)
-    query = paging.sorted_by(select(Incident).where(_visible(principal)), key, newest_first=True)
-    query = query.limit(limit)
-    if after is not None:
-        anchor = session.execute(
-            select(*key).where(Incident.id == after, _visible(principal))
-        ).first()
-        query = paging.after(query, key, anchor, newest_first=True, what="an incident")
+    visible = _visible(principal)
+    query = paging.page(
+        session,
+        select(Incident).where(visible),
+        (Incident.opened_at, Incident.id),
+        visible,
+        after=after,
+        limit=limit,
+        newest_first=True,
+        what="an incident",
+    )
     if status:
         query = query.where(Incident.status == status)
     if mine:

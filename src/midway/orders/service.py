@@ -295,16 +295,21 @@ def list_orders(
     principal.require_kind("merchant", "list orders")
     if status and status not in STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", field="status")
-    key = (Order.created_at, Order.id)
     mine = Order.merchant_id == principal.party_id
-    query = paging.sorted_by(select(Order).where(mine), key, newest_first=True).limit(limit)
+    query = paging.page(
+        session,
+        select(Order).where(mine),
+        (Order.created_at, Order.id),
+        mine,
+        after=after or None,
+        limit=limit,
+        newest_first=True,
+        what="an order",
+    )
     if status:
         query = query.where(Order.status == status)
     if channel:
         query = query.where(Order.channel == channel)
-    if after:
-        anchor = session.execute(select(*key).where(Order.id == after, mine)).first()
-        query = paging.after(query, key, anchor, newest_first=True, what="an order")
     return list(session.scalars(query))
 
 

@@ -167,15 +167,17 @@ def list_returns(
 ) -> list[ReturnAuthorization]:
     """A page of the returns the caller may see, newest first; ``after`` is the last return
     of the previous page."""
-    key = (ReturnAuthorization.created_at, ReturnAuthorization.id)
-    query = paging.sorted_by(
-        select(ReturnAuthorization).where(_visible(principal)), key, newest_first=True
-    ).limit(limit)
-    if after is not None:
-        anchor = session.execute(
-            select(*key).where(ReturnAuthorization.id == after, _visible(principal))
-        ).first()
-        query = paging.after(query, key, anchor, newest_first=True, what="a return")
+    visible = _visible(principal)
+    query = paging.page(
+        session,
+        select(ReturnAuthorization).where(visible),
+        (ReturnAuthorization.created_at, ReturnAuthorization.id),
+        visible,
+        after=after,
+        limit=limit,
+        newest_first=True,
+        what="a return",
+    )
     if status:
         query = query.where(ReturnAuthorization.status == status)
     return list(session.scalars(query))

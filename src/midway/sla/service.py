@@ -123,11 +123,16 @@ def list_clocks(
         if principal.is_merchant
         else SlaClock.provider_id == principal.party_id
     )
-    key = (SlaClock.deadline, SlaClock.id)
-    query = paging.sorted_by(select(SlaClock).where(party), key, newest_first=True).limit(limit)
-    if after is not None:
-        anchor = session.execute(select(*key).where(SlaClock.id == after, party)).first()
-        query = paging.after(query, key, anchor, newest_first=True, what="a clock")
+    query = paging.page(
+        session,
+        select(SlaClock).where(party),
+        (SlaClock.deadline, SlaClock.id),
+        party,
+        after=after,
+        limit=limit,
+        newest_first=True,
+        what="a clock",
+    )
     if agreement_id is not None:
         agreements.get(session, principal, agreement_id)
         query = query.where(SlaClock.agreement_id == agreement_id)

@@ -270,13 +270,17 @@ def list_deliveries(
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", field="status")
     if not 1 <= limit <= 1000:
         raise InvalidInput("limit must be between 1 and 1000", field="limit")
-    key = (WebhookDelivery.created_at, WebhookDelivery.id)
     mine = WebhookDelivery.endpoint_id == endpoint.id
-    query = paging.sorted_by(select(WebhookDelivery).where(mine), key, newest_first=True)
-    query = query.limit(limit)
-    if after is not None:
-        anchor = session.execute(select(*key).where(WebhookDelivery.id == after, mine)).first()
-        query = paging.after(query, key, anchor, newest_first=True, what="a delivery")
+    query = paging.page(
+        session,
+        select(WebhookDelivery).where(mine),
+        (WebhookDelivery.created_at, WebhookDelivery.id),
+        mine,
+        after=after,
+        limit=limit,
+        newest_first=True,
+        what="a delivery",
+    )
     if status is not None:
         query = query.where(WebhookDelivery.status == status)
     return list(session.scalars(query))
