@@ -242,22 +242,26 @@ def parse_csv(text: str) -> list[SkuInput]:
     return items
 
 
+# A whole number as a CSV cell writes it: ASCII digits with an optional sign (Python's int()
+# also takes "1_000" and other scripts' digits).
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+
+
 def _int(row: dict[str, str | None], name: str) -> int:
     raw = (row.get(name) or "0").strip() or "0"
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValueError(f"{name}: '{raw}' is not a whole number") from None
+    if not _WHOLE.fullmatch(raw):
+        raise ValueError(f"{name}: '{raw}' is not a whole number")
+    return int(raw)
 
 
 def _csv_row(row: dict[str, str | None]) -> SkuInput:
     components = []
     for part in filter(None, (p.strip() for p in (row.get("components") or "").split(";"))):
         code, _, qty = part.partition(":")
-        try:
-            components.append((code.strip(), int(qty or "1")))
-        except ValueError:
-            raise ValueError(f"components: '{part}' is not SKU:quantity") from None
+        qty = qty.strip() or "1"
+        if not _WHOLE.fullmatch(qty):
+            raise ValueError(f"components: '{part}' is not SKU:quantity")
+        components.append((code.strip(), int(qty)))
     return SkuInput(
         sku=(row.get("sku") or "").strip(),
         name=(row.get("name") or "").strip(),
