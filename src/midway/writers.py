@@ -107,7 +107,6 @@ class _FileTurn:
             got = self._state.wait_for(lambda: self._ready, timeout)
             self._wanted = False
             self._ready = False
-            self._state.notify_all()
             return got
 
     def give_back(self) -> None:
@@ -142,7 +141,8 @@ class _FileTurn:
     def _serve(self) -> None:
         while True:
             with self._state:
-                self._state.wait_for(lambda: self._wanted or self._fd < 0)
+                # Asleep until a writer asks again (not while its lock waits to be taken).
+                self._state.wait_for(lambda: (self._wanted and not self._ready) or self._fd < 0)
                 if self._fd < 0:
                     return
                 fd = self._fd
@@ -159,8 +159,6 @@ class _FileTurn:
                 if self._wanted and self._fd >= 0:
                     self._ready = True
                     self._state.notify_all()
-                    # Wait until the writer took it, so that the next round starts clean.
-                    self._state.wait_for(lambda: not self._ready)
                 else:  # the writer stopped waiting (or the file is closing)
                     fcntl.flock(fd, fcntl.LOCK_UN)
                     if self._fd < 0:
