@@ -57,6 +57,9 @@ def domain_problem(exc: DomainError) -> tuple[int, dict[str, Any]]:
     return status, body
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
 def _allowed_methods(request: Request) -> str:
     """Every method the request's path answers to, for a 405's Allow header (HTTP requires
     it; Starlette names only those of the first route matching the path, and a path such as
@@ -70,9 +73,6 @@ def _allowed_methods(request: Request) -> str:
         )
     ]
     return ", ".join(allowed)
-
-
-_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 def _install_error_handlers(app: FastAPI) -> None:

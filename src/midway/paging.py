@@ -33,34 +33,14 @@ def page(
     The anchor is looked up among the items ``visible`` selects (the caller's), not with the
     list's other filters, so that an item whose status changed since the last page still
     anchors the next one."""
-    query = sorted_by(query, key, newest_first=newest_first).limit(limit)
+    query = query.order_by(*(column.desc() if newest_first else column for column in key))
+    query = query.limit(limit)
     if after is None:
         return query
     anchor = session.execute(select(*key).where(key[-1] == after, visible)).first()
-    return after_anchor(query, key, anchor, newest_first=newest_first, what=what)
-
-
-def sorted_by(query: Select[T], key: Key, *, newest_first: bool = False) -> Select[T]:
-    """``query`` in the order of ``key`` (descending with ``newest_first``)."""
-    return query.order_by(*(column.desc() if newest_first else column for column in key))
-
-
-def after_anchor(
-    query: Select[T],
-    key: Key,
-    anchor: Sequence[Any] | None,
-    *,
-    newest_first: bool = False,
-    what: str = "an item",
-) -> Select[T]:
-    """The items of ``query`` that come after ``anchor`` (the key's values of the previous
-    page's last item, None when the caller cannot see it) in the order of :func:`sorted_by`.
-
-    Raises :class:`InvalidInput` naming ``after`` when there is no anchor."""
     if anchor is None:
         raise InvalidInput(f"after must be the id of {what} you can see", field="after")
-    if len(anchor) != len(key):
-        raise ValueError("the anchor needs one value per column of the key")
+    # Lexicographic: equal on the first n columns, then beyond the anchor on column n.
     beyond = []
     for n, column in enumerate(key):
         same = [key[i] == anchor[i] for i in range(n)]

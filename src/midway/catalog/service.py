@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from midway import reads
 from midway.catalog.models import Sku
+from midway.cells import whole_number
 from midway.db import new_id, one_of, per_dialect, utcnow
 from midway.errors import InvalidInput, NotFound
 from midway.principal import Principal
@@ -242,26 +243,22 @@ def parse_csv(text: str) -> list[SkuInput]:
     return items
 
 
-# A whole number as a CSV cell writes it: ASCII digits with an optional sign (Python's int()
-# also takes "1_000" and other scripts' digits).
-_WHOLE = re.compile(r"[+-]?[0-9]+")
-
-
 def _int(row: dict[str, str | None], name: str) -> int:
     raw = (row.get(name) or "0").strip() or "0"
-    if not _WHOLE.fullmatch(raw):
+    number = whole_number(raw)
+    if number is None:
         raise ValueError(f"{name}: '{raw}' is not a whole number")
-    return int(raw)
+    return number
 
 
 def _csv_row(row: dict[str, str | None]) -> SkuInput:
     components = []
     for part in filter(None, (p.strip() for p in (row.get("components") or "").split(";"))):
         code, _, qty = part.partition(":")
-        qty = qty.strip() or "1"
-        if not _WHOLE.fullmatch(qty):
+        count = whole_number(qty.strip() or "1")
+        if count is None:
             raise ValueError(f"components: '{part}' is not SKU:quantity")
-        components.append((code.strip(), int(qty)))
+        components.append((code.strip(), count))
     return SkuInput(
         sku=(row.get("sku") or "").strip(),
         name=(row.get("name") or "").strip(),

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -23,6 +22,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from midway import heap
+from midway.cells import whole_number
 from midway.db import Database, Transaction
 from midway.errors import field_path
 from midway.fulfillment import batch, intake
@@ -43,7 +43,6 @@ SHIP_TO_COLUMNS = (
     "phone",
     "email",
 )
-_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -140,15 +139,15 @@ def read_csv(path: Path) -> Iterator[Record]:
                 if row.get("currency"):
                     current["currency"] = row["currency"]
             cell = (row.get("quantity") or "").strip()
-            if _WHOLE_NUMBER.fullmatch(cell):
-                quantity: int | str = int(cell)
-            else:
-                quantity = cell
-                if problem is None:
-                    what = f"{cell!r} is not a whole number" if cell else "is empty"
-                    problem = f"line {reader.line_num}, column quantity: {what}"
-                    where = f"lines[{len(current['lines'])}].quantity"
-            line: dict[str, Any] = {"sku": row.get("sku") or "", "quantity": quantity}
+            quantity = whole_number(cell)
+            if quantity is None and problem is None:
+                what = f"{cell!r} is not a whole number" if cell else "is empty"
+                problem = f"line {reader.line_num}, column quantity: {what}"
+                where = f"lines[{len(current['lines'])}].quantity"
+            line: dict[str, Any] = {
+                "sku": row.get("sku") or "",
+                "quantity": cell if quantity is None else quantity,
+            }
             if row.get("unit_price"):
                 line["unit_price"] = row["unit_price"]
             current["lines"].append(line)
